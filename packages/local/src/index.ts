@@ -1,0 +1,4 @@
+/**
+ * @effect-kinesis/local: an embedded Kinesis for tests, demos and development.
+ */
+export { LocalKinesis, type StoredRecord, translateStreamArn } from "./LocalKinesis.js"

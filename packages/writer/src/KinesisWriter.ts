@@ -1,0 +1,97 @@
+/**
+ * The `KinesisWriter` service: takes records with `enqueue` and `put`, sends them in PutRecords batches from a
+ * background fiber, retries what Kinesis rejects with a `Schedule`, and drains when its scope closes.
+ */
+import * as Config from "effect/Config"
+import * as ConfigError from "effect/ConfigError"
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
+import type * as Scope from "effect/Scope"
+import type { Kinesis } from "./Kinesis.js"
+import * as internalOptions from "./internal/options.js"
+import * as internal from "./internal/writer.js"
+
+/** Writes records to one Kinesis stream. `yield* KinesisWriter` gives the service. */
+export class KinesisWriter extends Context.Tag("@effect-kinesis/writer/KinesisWriter")<
+  KinesisWriter,
+  KinesisWriter.Service
+>() {
+  /** Builds a writer in the current scope: one per stream, as many as you like; invalid options are a defect. */
+  static readonly make = (options: KinesisWriter.Options): Effect.Effect<KinesisWriter.Service, never, Kinesis | Scope.Scope> =>
+    Either.match(internalOptions.resolve(options), { onLeft: Effect.die, onRight: internal.make })
+
+  /** The writer as a layer; releasing the layer stops intake and drains. Invalid options are a defect. */
+  static readonly layer = (options: KinesisWriter.Options): Layer.Layer<KinesisWriter, never, Kinesis> =>
+    Layer.scoped(KinesisWriter, KinesisWriter.make(options))
+
+  /** The writer as a layer whose options come from `Config`: by default, the `KINESIS_*` environment variables. */
+  static readonly layerConfig = (
+    config: Config.Config<KinesisWriter.Options> | Config.Config.Wrap<KinesisWriter.Options> = KinesisWriter.config
+  ): Layer.Layer<KinesisWriter, ConfigError.ConfigError, Kinesis> =>
+    Layer.scoped(
+      KinesisWriter,
+      Config.unwrap(config as Config.Config.Wrap<KinesisWriter.Options>).pipe(
+        Effect.flatMap((options) =>
+          Either.match(internalOptions.resolve(options), {
+            onLeft: (invalid) => Effect.fail(ConfigError.InvalidData([], invalid.message)),
+            onRight: internal.make
+          })
+        )
+      )
+    )
+
+  /**
+   * Options from the environment: `KINESIS_STREAM` (required), and optionally `KINESIS_LINGER`,
+   * `KINESIS_MAX_BATCH_RECORDS`, `KINESIS_MAX_BATCH_BYTES`, `KINESIS_MAX_RECORD_BYTES`,
+   * `KINESIS_MAX_BUFFERED_RECORDS`, `KINESIS_MAX_BUFFERED_BYTES`, `KINESIS_MAX_IN_FLIGHT`,
+   * `KINESIS_REQUEST_TIMEOUT`, `KINESIS_SHUTDOWN_TIMEOUT` and `KINESIS_LOG_BATCHES`.
+   */
+  static readonly config: Config.Config<KinesisWriter.Options> = Config.all({
+    stream: Config.string("KINESIS_STREAM"),
+    linger: optional(Config.duration("KINESIS_LINGER")),
+    maxBatchRecords: optional(Config.integer("KINESIS_MAX_BATCH_RECORDS")),
+    maxBatchBytes: optional(Config.integer("KINESIS_MAX_BATCH_BYTES")),
+    maxRecordBytes: optional(Config.integer("KINESIS_MAX_RECORD_BYTES")),
+    maxBufferedRecords: optional(Config.integer("KINESIS_MAX_BUFFERED_RECORDS")),
+    maxBufferedBytes: optional(Config.integer("KINESIS_MAX_BUFFERED_BYTES")),
+    maxInFlight: optional(Config.integer("KINESIS_MAX_IN_FLIGHT")),
+    requestTimeout: optional(Config.duration("KINESIS_REQUEST_TIMEOUT")),
+    shutdownTimeout: optional(Config.duration("KINESIS_SHUTDOWN_TIMEOUT")),
+    logBatches: optional(Config.boolean("KINESIS_LOG_BATCHES"))
+  })
+
+  /** The defaults of every option but `stream`. */
+  static readonly defaults = internalOptions.defaults
+}
+
+function optional<A>(config: Config.Config<A>): Config.Config<A | undefined> {
+  return Config.option(config).pipe(Config.map(Option.getOrUndefined))
+}
+
+/** Types of the `KinesisWriter` service. */
+export declare namespace KinesisWriter {
+  /**
+   * How the writer sends. Only `stream` is required:
+   * - `stream`: a stream name, or an ARN (`arn:` prefix), sent as `StreamARN`.
+   * - `linger` (100 millis): the longest a record waits for its batch to fill.
+   * - `maxBatchRecords` (500), `maxBatchBytes` (5 MiB, at most 10 MiB): bounds of one PutRecords request.
+   * - `maxRecordBytes` (1 MiB, at most 10 MiB): data + partition key bytes of one record.
+   * - `maxBufferedRecords` (10,000), `maxBufferedBytes` (64 MiB): what the writer holds before `enqueue` waits.
+   * - `maxInFlight` (8): PutRecords requests at once.
+   * - `retry`: a `Schedule` stepped with each failure of a record; its delay says when to send it again,
+   *   its end fails the record. Default: exponential from 100 ms, capped at 5 s, jittered, for 30 s.
+   * - `requestTimeout` (10 seconds): a PutRecords request with no answer by then is retried.
+   * - `shutdownTimeout` (30 seconds): how long closing may drain.
+   * - `logBatches` (false): a Debug line before and after each request.
+   */
+  export type Options = internalOptions.Options
+  /** The writer's operations. */
+  export interface Service extends internal.Service {}
+  /** Where a stored record went. */
+  export type RecordResult = internal.RecordResult
+  /** The writer's counters. */
+  export type Stats = internal.Stats
+}

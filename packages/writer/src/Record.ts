@@ -1,0 +1,167 @@
+/**
+ * A message turned into a Kinesis record: its bytes, its partition key, and its size as Kinesis counts it.
+ *
+ * Pure: no clock, no randomness, no I/O. The default partition key is passed in by the caller.
+ */
+import * as Either from "effect/Either"
+import { InvalidRecord } from "./Errors.js"
+
+/** The hard ceiling Kinesis puts on one record (data + partition key), for streams raised to the maximum. */
+export const MAX_RECORD_BYTES_LIMIT = 10 * 1024 * 1024
+
+/** The default ceiling on one record (data + partition key), as for a stream that was not raised. */
+export const DEFAULT_MAX_RECORD_BYTES = 1024 * 1024
+
+/** The longest partition key Kinesis takes, in UTF-16 code units (JavaScript's `length`). */
+export const MAX_PARTITION_KEY_LENGTH = 256
+
+/** The largest explicit hash key: 2^128 - 1. */
+export const MAX_EXPLICIT_HASH_KEY = (1n << 128n) - 1n
+
+/** Where a record goes: a partition key, an explicit hash key, or both. */
+export interface RecordKey {
+  /** Hashed with MD5 to choose the shard, unless `explicitHashKey` is given. Omitted: a random key. */
+  readonly partitionKey?: string | undefined
+  /** A decimal number from 0 to 2^128 - 1 that chooses the shard directly. */
+  readonly explicitHashKey?: string | undefined
+}
+
+/** A partition key, or a `RecordKey` with an explicit hash key. */
+export type Key = string | RecordKey
+
+/** A record ready for PutRecords. */
+export interface Encoded {
+  /** The bytes sent as the record's data. */
+  readonly data: Uint8Array
+  /** The partition key sent with it. */
+  readonly partitionKey: string
+  /** The explicit hash key sent with it, if any. */
+  readonly explicitHashKey: string | undefined
+  /** Data bytes plus the UTF-8 bytes of the partition key: what Kinesis counts against its limits. */
+  readonly size: number
+}
+
+const utf8 = new TextEncoder()
+
+/** The number of bytes of `text` in UTF-8, without encoding it. Lone surrogates count 3 (as U+FFFD). */
+export const utf8Length = (text: string): number => {
+  let bytes = 0
+  for (let i = 0; i < text.length; i++) {
+    const unit = text.charCodeAt(i)
+    if (unit < 0x80) bytes += 1
+    else if (unit < 0x800) bytes += 2
+    else if (unit >= 0xd800 && unit <= 0xdbff && i + 1 < text.length) {
+      const next = text.charCodeAt(i + 1)
+      if (next >= 0xdc00 && next <= 0xdfff) {
+        bytes += 4
+        i++
+      } else bytes += 3
+    } else bytes += 3
+  }
+  return bytes
+}
+
+// JSON turns NaN and Infinity into null without a word: refuse them instead, so no value changes on the way.
+const refuseNonFinite = (_key: string, value: unknown): unknown => {
+  if (typeof value === "number" && !Number.isFinite(value)) throw new NonFiniteNumber(value)
+  return value
+}
+
+class NonFiniteNumber {
+  constructor(readonly value: number) {}
+}
+
+/**
+ * The bytes of a message: a string as UTF-8, a `Uint8Array` as is (not copied), anything else as its JSON text.
+ * Returns the reason for a message that can not be sent faithfully.
+ */
+export const encodeData = (message: unknown): Either.Either<Uint8Array, string> => {
+  if (typeof message === "string") {
+    if (!message.isWellFormed()) {
+      return Either.left("the string has a lone surrogate (an unpaired UTF-16 half), which UTF-8 can not carry")
+    }
+    return Either.right(utf8.encode(message))
+  }
+  if (message instanceof Uint8Array) return Either.right(message)
+  if (ArrayBuffer.isView(message) || message instanceof ArrayBuffer) {
+    return Either.left("binary data must be a Uint8Array (wrap other buffers in new Uint8Array(...))")
+  }
+  if (message === undefined) return Either.left("undefined has no JSON form")
+  if (typeof message === "function" || typeof message === "symbol") {
+    return Either.left(`a ${typeof message} has no JSON form`)
+  }
+  let text: string | undefined
+  try {
+    text = JSON.stringify(message, refuseNonFinite)
+  } catch (error) {
+    if (error instanceof NonFiniteNumber) return Either.left(`${error.value} has no JSON form`)
+    return Either.left(`the message can not be encoded as JSON: ${error instanceof Error ? error.message : String(error)}`)
+  }
+  if (text === undefined) return Either.left("the message has no JSON form")
+  return Either.right(utf8.encode(text))
+}
+
+/** Why a partition key is refused, or undefined when Kinesis takes it. */
+export const checkPartitionKey = (partitionKey: string): string | undefined => {
+  if (partitionKey.length === 0) return "the partition key is empty (omit it for a random key)"
+  if (partitionKey.length > MAX_PARTITION_KEY_LENGTH) {
+    return `the partition key has ${partitionKey.length} characters; Kinesis takes 1 to ${MAX_PARTITION_KEY_LENGTH}`
+  }
+  if (!partitionKey.isWellFormed()) return "the partition key has a lone surrogate, which UTF-8 can not carry"
+  return undefined
+}
+
+const decimal = /^(0|[1-9][0-9]{0,38})$/
+
+/** Why an explicit hash key is refused, or undefined when Kinesis takes it. */
+export const checkExplicitHashKey = (explicitHashKey: string): string | undefined => {
+  if (!decimal.test(explicitHashKey) || BigInt(explicitHashKey) > MAX_EXPLICIT_HASH_KEY) {
+    return `the explicit hash key ${JSON.stringify(explicitHashKey.slice(0, 50))} is not a decimal number from 0 to 2^128 - 1`
+  }
+  return undefined
+}
+
+/**
+ * Turns a message and its key into a record, or refuses it.
+ * `randomKey` is called only when no partition key is given; `maxRecordBytes` bounds data + key bytes, inclusive.
+ */
+export const encode = (
+  message: unknown,
+  key: Key | undefined,
+  randomKey: () => string,
+  maxRecordBytes: number
+): Either.Either<Encoded, InvalidRecord> => {
+  const given = typeof key === "string" ? key : key?.partitionKey
+  const explicitHashKey = typeof key === "object" ? key.explicitHashKey : undefined
+  if (key !== undefined && typeof key !== "string" && typeof key !== "object") {
+    return Either.left(new InvalidRecord({ reason: `the partition key must be a string, not a ${typeof key}` }))
+  }
+  if (given !== undefined) {
+    if (typeof given !== "string") {
+      return Either.left(new InvalidRecord({ reason: `the partition key must be a string, not a ${typeof given}` }))
+    }
+    const problem = checkPartitionKey(given)
+    if (problem !== undefined) return Either.left(new InvalidRecord({ reason: problem, partitionKey: given }))
+  }
+  if (explicitHashKey !== undefined) {
+    const problem = typeof explicitHashKey === "string" ?
+      checkExplicitHashKey(explicitHashKey) :
+      `the explicit hash key must be a string of decimal digits, not a ${typeof explicitHashKey}`
+    if (problem !== undefined) return Either.left(new InvalidRecord({ reason: problem, partitionKey: given }))
+  }
+  const encoded = encodeData(message)
+  if (Either.isLeft(encoded)) return Either.left(new InvalidRecord({ reason: encoded.left, partitionKey: given }))
+  const data = encoded.right
+  const partitionKey = given ?? randomKey()
+  const size = data.length + utf8Length(partitionKey)
+  if (size > maxRecordBytes) {
+    return Either.left(
+      new InvalidRecord({
+        reason:
+          `the record is ${size} bytes (data ${data.length} + partition key ${size - data.length}); the limit is ${maxRecordBytes}`,
+        partitionKey: given
+      })
+    )
+  }
+  return Either.right({ data, partitionKey, explicitHashKey, size })
+}
