@@ -1,6 +1,7 @@
 /**
- * An embedded Kinesis: kinesalite in-process on 127.0.0.1, in memory, with the streams you ask for, and the
- * `Kinesis` service pointed at it. For tests, demos and development without an AWS account.
+ * An embedded Kinesis: kinesalite in-process on 127.0.0.1, in memory, with the streams you ask for, behind a
+ * proxy that can enforce AWS's per-shard limits and inject faults, and the `Kinesis` service pointed at it.
+ * For tests, demos and development without an AWS account.
  */
 import {
   CreateStreamCommand,
@@ -20,6 +21,7 @@ import * as Schedule from "effect/Schedule"
 import type * as Scope from "effect/Scope"
 import type { AddressInfo } from "node:net"
 import kinesalite from "kinesalite"
+import { KinesisProxy } from "./KinesisProxy.js"
 
 /** A record read back from a stream. */
 export interface StoredRecord {
@@ -32,31 +34,41 @@ export interface StoredRecord {
 /** The embedded Kinesis and what it can do besides the Kinesis API. */
 export class LocalKinesis extends Context.Tag("@effect-kinesis/local/LocalKinesis")<LocalKinesis, LocalKinesis.Service>() {
   /**
-   * Starts kinesalite on 127.0.0.1 (a free port, in memory), creates `streams` and waits until they are active,
-   * then provides `Kinesis` pointed at it (HTTP/1.1, dummy credentials). The server stops when the layer is released.
+   * Starts kinesalite on 127.0.0.1 (a free port, in memory) behind a `KinesisProxy`, creates `streams` and waits
+   * until they are active, then provides `Kinesis` pointed at the proxy (HTTP/1.1, dummy credentials) and the
+   * proxy's controls. Both servers stop when the layer is released.
    */
-  static readonly layer = (options: LocalKinesis.Options = {}): Layer.Layer<LocalKinesis | Kinesis, KinesisError> =>
+  static readonly layer = (
+    options: LocalKinesis.Options = {}
+  ): Layer.Layer<LocalKinesis | Kinesis | KinesisProxy, KinesisError> =>
     Layer.scopedContext(
       Effect.gen(function*() {
         const local = yield* LocalKinesis.make(options)
         const kinesis = yield* Kinesis.make(local.clientConfig)
-        translateStreamArn(kinesis.client)
-        return Context.make(LocalKinesis, local).pipe(Context.add(Kinesis, kinesis))
+        return Context.make(LocalKinesis, local).pipe(Context.add(Kinesis, kinesis), Context.add(KinesisProxy, local.proxy))
       })
     )
 
   /** Starts the server and creates the streams in the current scope; closing the scope stops the server. */
   static readonly make = (options: LocalKinesis.Options = {}): Effect.Effect<LocalKinesis.Service, KinesisError, Scope.Scope> =>
     Effect.gen(function*() {
-      const port = yield* startServer(options.port ?? 0)
-      const endpoint = `http://127.0.0.1:${port}`
-      const clientConfig: KinesisClientConfig = {
-        endpoint,
-        region: localRegion,
-        credentials: { accessKeyId: "local", secretAccessKey: "local" }
-      }
-      const admin = yield* Kinesis.make(clientConfig)
-      const service = makeService(endpoint, clientConfig, admin)
+      const port = yield* startServer(0)
+      const kinesaliteEndpoint = `http://127.0.0.1:${port}`
+      const proxy = yield* KinesisProxy.make({
+        target: kinesaliteEndpoint,
+        limits: options.limits,
+        faults: options.faults,
+        seed: options.seed,
+        now: options.now,
+        port: options.port,
+        account: localAccount,
+        region: localRegion
+      })
+      const credentials = { accessKeyId: "local", secretAccessKey: "local" }
+      const clientConfig: KinesisClientConfig = { endpoint: proxy.endpoint, region: localRegion, credentials }
+      // Set-up and reading back go straight to kinesalite, so that no fault plan or limit gets in their way.
+      const admin = yield* Kinesis.make({ endpoint: kinesaliteEndpoint, region: localRegion, credentials })
+      const service = makeService(proxy, kinesaliteEndpoint, clientConfig, admin)
       for (const [name, shards] of Object.entries(options.streams ?? {})) yield* service.createStream(name, shards)
       return service
     })
@@ -68,14 +80,29 @@ export declare namespace LocalKinesis {
   export interface Options {
     /** Streams to create, by name, with their shard counts. */
     readonly streams?: Readonly<Record<string, number>> | undefined
-    /** The port to listen on; 0 (the default) picks a free one. */
+    /** The port clients connect to (the proxy's); 0 (the default) picks a free one. */
     readonly port?: number | undefined
+    /**
+     * Per-shard write limits, enforced by the proxy: `true` for AWS's (1,000 records and 1 MiB per second, one
+     * second of burst), an object to set them, `false` or omitted (the default) for none.
+     */
+    readonly limits?: boolean | KinesisProxy.Limits | undefined
+    /** The fault plan the proxy starts with (none by default); change it while running through `proxy`. */
+    readonly faults?: KinesisProxy.FaultPlan | undefined
+    /** The seed of the fault plan's random draws (default 1). */
+    readonly seed?: number | undefined
+    /** The clock of the limits, in milliseconds (default: the Effect `Clock` of the fiber that builds it). */
+    readonly now?: (() => number) | undefined
   }
 
   /** The running embedded Kinesis. */
   export interface Service {
-    /** `http://127.0.0.1:PORT`. */
+    /** `http://127.0.0.1:PORT`, the proxy: where clients connect. */
     readonly endpoint: string
+    /** kinesalite itself, behind the proxy: no limits, no faults. */
+    readonly kinesaliteEndpoint: string
+    /** The proxy's controls: fault plan, limits, counters. */
+    readonly proxy: KinesisProxy.Service
     /** The region its ARNs name. */
     readonly region: string
     /** A configuration for SDK clients of your own: endpoint, region and dummy credentials. */
@@ -110,8 +137,8 @@ const startServer = (port: number): Effect.Effect<number, never, Scope.Scope> =>
   ).pipe(Effect.map((server) => (server.address() as AddressInfo).port))
 
 /**
- * kinesalite knows streams by name only: move a `StreamARN` to `StreamName` before the request is built,
- * so that writers given ARNs (as users do) work against it.
+ * kinesalite knows streams by name only: move a `StreamARN` to `StreamName` before the request is built, for
+ * clients that talk to kinesalite directly (the proxy in front of it translates ARNs by itself).
  */
 export const translateStreamArn = (client: KinesisClient): void => {
   client.middlewareStack.add(
@@ -127,7 +154,12 @@ export const translateStreamArn = (client: KinesisClient): void => {
   )
 }
 
-const makeService = (endpoint: string, clientConfig: KinesisClientConfig, admin: Kinesis.Service): LocalKinesis.Service => {
+const makeService = (
+  proxy: KinesisProxy.Service,
+  kinesaliteEndpoint: string,
+  clientConfig: KinesisClientConfig,
+  admin: Kinesis.Service
+): LocalKinesis.Service => {
   const listShards = (name: string) =>
     admin.send("ListShards", async (client, abortSignal) => {
       const shards: Array<Shard> = []
@@ -168,7 +200,9 @@ const makeService = (endpoint: string, clientConfig: KinesisClientConfig, admin:
     })()
 
   return {
-    endpoint,
+    endpoint: proxy.endpoint,
+    kinesaliteEndpoint,
+    proxy,
     region: localRegion,
     clientConfig,
     streamArn: (name) => `arn:aws:kinesis:${localRegion}:${localAccount}:stream/${name}`,

@@ -1,4 +1,5 @@
 /**
  * @effect-kinesis/local: an embedded Kinesis for tests, demos and development.
  */
+export { KinesisProxy } from "./KinesisProxy.js"
 export { LocalKinesis, type StoredRecord, translateStreamArn } from "./LocalKinesis.js"
