@@ -72,6 +72,11 @@ export const resolve = (options: Options): Either.Either<Resolved, InvalidOption
   }
   const millis = (name: string, value: Duration.DurationInput | undefined, fallback: Duration.Duration): number => {
     if (value === undefined) return Duration.toMillis(fallback)
+    // Duration clamps a negative number to zero without a word: a negative option is a mistake to name instead.
+    if ((typeof value === "number" || typeof value === "bigint") && !(value >= 0)) {
+      problems.push(`${name} must not be negative`)
+      return Duration.toMillis(fallback)
+    }
     const decoded = Duration.decodeUnknown(value)
     if (decoded._tag === "None") {
       problems.push(`${name} must be a duration (such as "100 millis" or 100), not ${String(value)}`)

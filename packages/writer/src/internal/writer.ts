@@ -2,6 +2,7 @@ import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Exit from "effect/Exit"
+import * as Fiber from "effect/Fiber"
 import * as FiberRef from "effect/FiberRef"
 import * as FiberSet from "effect/FiberSet"
 import * as Logger from "effect/Logger"
@@ -118,7 +119,7 @@ export const make = (options: Resolved): Effect.Effect<Service, never, Kinesis |
     let urgentUpTo = -1 // records up to this seq are sent without waiting for linger (flush, shutdown)
     let closed = false
     let wakeup: Deferred.Deferred<void> | undefined
-    let drained: Deferred.Deferred<void> | undefined
+    let drained: Deferred.Deferred<boolean> | undefined // true when everything settled, false at the timeout
     const counters = { accepted: 0, delivered: 0, failed: 0, retried: 0, requests: 0, failedRequests: 0 }
     const randomPrefix = `${Math.floor(Math.random() * 0xffffffff).toString(36)}-`
     let keyCounter = 0
@@ -174,7 +175,7 @@ export const make = (options: Resolved): Effect.Effect<Service, never, Kinesis |
     }
 
     const checkDrained = () => {
-      if (drained !== undefined && heldRecords === 0 && reservedRecords === 0) Deferred.unsafeDone(drained, Exit.void)
+      if (drained !== undefined && heldRecords === 0 && reservedRecords === 0) Deferred.unsafeDone(drained, Exit.succeed(true))
     }
 
     // A record leaves the buffer: its room goes to waiters, and flushes that wait for it move on.
@@ -425,7 +426,8 @@ export const make = (options: Resolved): Effect.Effect<Service, never, Kinesis |
       }
     })
 
-    yield* Effect.forkScoped(batching)
+    // Interruptible even when built inside an uninterruptible region (a layer), so that closing can stop it.
+    yield* Effect.forkScoped(Effect.interruptible(batching))
 
     const closedError = new WriterClosed({ stream: options.stream })
 
@@ -516,15 +518,19 @@ export const make = (options: Resolved): Effect.Effect<Service, never, Kinesis |
           closed = true
           urgentUpTo = Infinity
           for (const waiter of waiters.splice(0)) Deferred.unsafeDone(waiter.admitted, Exit.fail(closedError))
-          drained = Deferred.unsafeMake<void>(fiberId)
+          drained = Deferred.unsafeMake<boolean>(fiberId)
           checkDrained()
           wake()
           return drained
         })
-        const finished = yield* Deferred.await(done).pipe(
-          Effect.timeoutOption(options.shutdownTimeoutMillis),
-          Effect.map((outcome) => outcome._tag === "Some")
+        // Finalizers run uninterruptibly, where a timeout could never stop what it races: a timer fiber decides.
+        const timer = yield* Effect.forkDaemon(
+          Effect.interruptible(Effect.sleep(options.shutdownTimeoutMillis).pipe(
+            Effect.zipRight(Deferred.succeed(done, false))
+          ))
         )
+        const finished = yield* Deferred.await(done)
+        yield* Fiber.interrupt(timer)
         if (!finished) {
           drained = undefined
           const inFlight = [...inFlightBatches]
