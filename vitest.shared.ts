@@ -13,6 +13,8 @@ export const shared: ViteUserConfig = {
   },
   test: {
     include: ["test/**/*.test.ts"],
+    // The project runs on Node 20 on purpose; the AWS SDK's notice about Node 22 would fill every test's output.
+    env: { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true" },
     testTimeout: 30_000,
     hookTimeout: 30_000
   }
