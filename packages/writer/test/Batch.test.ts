@@ -92,7 +92,7 @@ describe("Batch.settle", () => {
             const items = list.map((entry) => entry.item)
             expect(items).toEqual([...items].sort((a, b) => a - b))
           }
-          for (const { item } of settlement.delivered) expect(results[item].SequenceNumber).toBeDefined()
+          for (const { item } of settlement.delivered) expect((results[item] as Batch.ResultEntry).SequenceNumber).toBeDefined()
         }
       )
     )
