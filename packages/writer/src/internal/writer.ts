@@ -7,6 +7,7 @@ import * as FiberRef from "effect/FiberRef"
 import * as FiberSet from "effect/FiberSet"
 import * as Logger from "effect/Logger"
 import * as LogLevel from "effect/LogLevel"
+import * as Random from "effect/Random"
 import * as ScheduleDecision from "effect/ScheduleDecision"
 import * as Intervals from "effect/ScheduleIntervals"
 import type * as Scope from "effect/Scope"
@@ -121,7 +122,7 @@ export const make = (options: Resolved): Effect.Effect<Service, never, Kinesis |
     let wakeup: Deferred.Deferred<void> | undefined
     let drained: Deferred.Deferred<boolean> | undefined // true when everything settled, false at the timeout
     const counters = { accepted: 0, delivered: 0, failed: 0, retried: 0, requests: 0, failedRequests: 0 }
-    const randomPrefix = `${Math.floor(Math.random() * 0xffffffff).toString(36)}-`
+    const randomPrefix = `${(yield* Random.nextIntBetween(0, 0x7fffffff)).toString(36)}-`
     let keyCounter = 0
     // MD5 spreads any distinct keys evenly over the hash key space; a counter makes them distinct at no cost.
     const randomKey = () => randomPrefix + (keyCounter++).toString(36)
