@@ -5,6 +5,8 @@ import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
+import * as Option from "effect/Option"
+import * as Random from "effect/Random"
 import * as Schedule from "effect/Schedule"
 import * as Scope from "effect/Scope"
 import { captureLogs, chaos, idOf, loggedFailures, message, quickRetry, tally } from "./support/Chaos.js"
@@ -205,4 +207,146 @@ describe("the writer under faults", () => {
       Effect.provide(logs.layer)
     )
   })
+
+  it.live("an enqueue or put interrupted while it waits for room takes no room and sends nothing", () =>
+    Effect.gen(function*() {
+      const local = yield* LocalKinesis
+      yield* local.proxy.setFaults({ hang: 1 })
+      const writer = yield* KinesisWriter.make({
+        stream: "interrupted",
+        linger: 0,
+        maxBatchRecords: 5,
+        maxBufferedRecords: 10,
+        requestTimeout: "300 millis",
+        retry: quickRetry()
+      })
+      for (let id = 0; id < 10; id++) yield* writer.enqueue(message(id))
+      const blockedEnqueue = yield* Effect.fork(writer.enqueue(message(100)))
+      const blockedPut = yield* Effect.fork(writer.put(message(101)))
+      yield* Effect.sleep("100 millis")
+      expect(Option.isNone(yield* Fiber.poll(blockedEnqueue))).toBe(true)
+      expect(Option.isNone(yield* Fiber.poll(blockedPut))).toBe(true)
+      yield* Fiber.interrupt(blockedEnqueue)
+      yield* Fiber.interrupt(blockedPut)
+      const behind = yield* Effect.fork(writer.put(message(102)))
+      expect((yield* writer.stats)).toMatchObject({ accepted: 10, bufferedRecords: 10 })
+
+      yield* local.proxy.setFaults({})
+      const result = yield* Fiber.join(behind)
+      expect(result.shardId).toBe("shardId-000000000000")
+      // A put interrupted after its record was taken: the caller leaves, the record is still delivered.
+      yield* local.proxy.setFaults({ hang: { times: 1 } })
+      const leaving = yield* Effect.fork(writer.put(message(103)))
+      yield* Effect.sleep("100 millis")
+      expect((yield* local.proxy.counters).faults.hang).toBeGreaterThan(0)
+      yield* Fiber.interrupt(leaving)
+      yield* writer.flush
+      expect(yield* writer.stats).toMatchObject({ accepted: 12, delivered: 12, failed: 0, bufferedRecords: 0, inFlight: 0 })
+      const ids = (yield* local.readAll("interrupted")).map((record) => idOf(record.data)).sort((a, b) => a - b)
+      expect(ids).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 102, 103])
+    }).pipe(Effect.scoped, Effect.provide(LocalKinesis.layer({ streams: { interrupted: 1 } }))))
+
+  it.live("stays consistent when many callers are interrupted at random moments under backpressure", () =>
+    Effect.gen(function*() {
+      const local = yield* LocalKinesis
+      const writer = yield* KinesisWriter.make({
+        stream: "random",
+        linger: "2 millis",
+        maxBatchRecords: 20,
+        maxBufferedRecords: 30,
+        retry: quickRetry()
+      })
+      const completed: Array<number> = []
+      const callers = yield* Effect.forEach(Array.from({ length: 300 }, (_, id) => id), (id) =>
+        Effect.fork(
+          Effect.asVoid(id % 2 === 0 ? writer.enqueue(message(id)) : writer.put(message(id))).pipe(
+            Effect.tap(() => Effect.sync(() => completed.push(id)))
+          )
+        ))
+      yield* Effect.forEach(callers, (fiber) =>
+        Random.nextIntBetween(0, 300).pipe(
+          Effect.flatMap((millis) => Effect.sleep(millis)),
+          Effect.zipRight(Fiber.interrupt(fiber)),
+          Effect.fork
+        ))
+      yield* Effect.forEach(callers, Fiber.await)
+      yield* writer.flush
+      const stats = yield* writer.stats
+      const stored = tally(yield* local.readAll("random"), Array.from({ length: 300 }, (_, id) => id))
+      // Some callers finished and some were cut off, else the test tested nothing.
+      expect(completed.length).toBeGreaterThan(0)
+      expect(completed.length).toBeLessThan(300)
+      expect(stats).toMatchObject({ failed: 0, bufferedRecords: 0, inFlight: 0 })
+      expect(stats.delivered).toBe(stats.accepted)
+      expect(stored.distinct).toBe(stats.accepted)
+      expect(stored.duplicates).toBe(0)
+      expect(completed.filter((id) => !stored.ids.has(id))).toEqual([])
+    }).pipe(
+      Effect.scoped,
+      Effect.provide(LocalKinesis.layer({ streams: { random: 1 }, limits: { recordsPerSecond: 300 }, faults: { seed: 4, throttle: 0.3 } }))
+    ))
+
+  it.live("holds no more than its buffer bounds under 10 times the stream's capacity", () =>
+    Effect.gen(function*() {
+      const local = yield* LocalKinesis
+      const maxBufferedRecords = 1_000
+      const maxBufferedBytes = 600 * 1024
+      const writer = yield* KinesisWriter.make({
+        stream: "pressure",
+        linger: "10 millis",
+        maxBufferedRecords,
+        maxBufferedBytes,
+        maxRecordBytes: 2048,
+        retry: quickRetry("60 seconds")
+      })
+      const completed: Array<number> = []
+      let offered = 0
+      const started = Date.now()
+      const peak = { records: 0, bytes: 0 }
+      const sampler = yield* writer.stats.pipe(
+        Effect.tap((stats) =>
+          Effect.sync(() => {
+            peak.records = Math.max(peak.records, stats.bufferedRecords)
+            peak.bytes = Math.max(peak.bytes, stats.bufferedBytes)
+          })
+        ),
+        Effect.repeat(Schedule.spaced("5 millis")),
+        Effect.fork
+      )
+      // 50 records of 1 KiB every 10 ms: 5,000 records and 5 MiB a second, against 500 records and 500 KiB.
+      const producer = yield* Effect.gen(function*() {
+        for (let i = 0; i < 50; i++) {
+          const id = offered++
+          yield* writer.enqueue(message(id, 1024))
+          completed.push(id)
+        }
+      }).pipe(Effect.repeat(Schedule.fixed("10 millis")), Effect.fork)
+      yield* Effect.sleep("3 seconds")
+      yield* Fiber.interrupt(producer)
+      const window = (Date.now() - started) / 1000
+      const storedInWindow = (yield* local.proxy.counters).records.stored
+      yield* writer.flush
+      yield* Fiber.interrupt(sampler)
+      const stats = yield* writer.stats
+      const stored = tally(yield* local.readAll("pressure"), Array.from({ length: offered }, (_, id) => id))
+      const counters = yield* local.proxy.counters
+
+      expect(peak.records).toBeLessThanOrEqual(maxBufferedRecords)
+      expect(peak.bytes).toBeLessThanOrEqual(maxBufferedBytes)
+      // The buffer did fill: the producer was held back to a fraction of what it offered.
+      expect(peak.bytes).toBeGreaterThan(maxBufferedBytes - 2 * 1024)
+      // The producer was held back to what the stream took (one second of burst, then 500 a second) plus the buffer.
+      expect(completed.length).toBeLessThan(500 + 500 * window + maxBufferedRecords)
+      expect(counters.records.throttled).toBeGreaterThan(0)
+      // Held back, the stream is still kept busy: at least 80% of what it could take while the load lasted.
+      expect(storedInWindow).toBeGreaterThan(0.8 * (500 + 500 * window))
+      expect(stats).toMatchObject({ failed: 0, bufferedRecords: 0 })
+      expect(stored.distinct).toBe(stats.accepted)
+      expect(completed.filter((id) => !stored.ids.has(id))).toEqual([])
+    }).pipe(
+      Effect.scoped,
+      Effect.provide(
+        LocalKinesis.layer({ streams: { pressure: 1 }, limits: { recordsPerSecond: 500, bytesPerSecond: 500 * 1024 } })
+      )
+    ))
 })
