@@ -1,0 +1,70 @@
+/**
+ * One run of one writer, as the orchestrator hands it to a child process, and what comes back.
+ */
+
+/** The writers compared. */
+export const writers = [
+  "hand-loop",
+  "effect-kinesis",
+  "effect-kinesis-tuned",
+  "shutterstock",
+  "aws-kinesis-writable",
+  "naive-port"
+] as const
+
+/** One of the writers compared. */
+export type WriterName = typeof writers[number]
+
+/** The writer every ratio is measured against: the ceiling for the same client and server. */
+export const baseline: WriterName = "hand-loop"
+
+/** What a child process runs. */
+export interface Job {
+  readonly writer: WriterName
+  readonly endpoint: string
+  readonly region: string
+  readonly stream: string
+  /** Records offered, numbered 0 to records - 1. */
+  readonly records: number
+  /** Bytes of each record's data. */
+  readonly recordBytes: number
+  /** Records offered per second; undefined offers them as fast as the writer takes them. */
+  readonly ratePerSecond: number | undefined
+  /** PutRecords requests at once, for every writer that has such a setting. */
+  readonly concurrency: number
+  /** Sockets of the shared HTTP agent settings (keep-alive), the same for every writer. */
+  readonly maxSockets: number
+  /** Write a CPU profile of the measured span here. */
+  readonly profile?: string | undefined
+}
+
+/** What a child process measured. */
+export interface Measured {
+  /** From the first record offered until the writer said every record was settled. */
+  readonly elapsedMs: number
+  /** CPU time of the writer's process over that span, user and system. */
+  readonly cpuMs: number
+  /** After loading the writer and a full GC, before the first record. */
+  readonly baselineRssBytes: number
+  readonly baselineHeapBytes: number
+  /** The most the process held: RSS as the kernel counts it; heap (in use, plus external memory) as sampled. */
+  readonly peakRssBytes: number
+  readonly peakHeapBytes: number
+  /** Records the writer itself reported as not delivered (errors, failure lists). */
+  readonly reportedFailed: number
+}
+
+/** What a child process sends back: what it measured, or why it could not finish. */
+export type Outcome<A> =
+  | { readonly _tag: "Done"; readonly value: A }
+  | { readonly _tag: "Crashed"; readonly error: string }
+
+/** What a child process is asked to do: one writer's run, or one measurement of the pure core. */
+export type Task =
+  | { readonly _tag: "Write"; readonly job: Job }
+  | {
+    readonly _tag: "Core"
+    readonly records: number
+    readonly bytes: number
+    readonly profile?: string | undefined
+  }

@@ -1,0 +1,54 @@
+/**
+ * One run of one writer in this process: set the writer up, offer the records, measure time, CPU and memory.
+ */
+import * as v8 from "node:v8"
+import type { Job, Measured, WriterName } from "./Job.js"
+import * as Offer from "./Offer.js"
+import { profiled } from "./Profile.js"
+import type { Writer } from "./writers/Writer.js"
+
+// Each writer's module is loaded on its own, so no writer carries another's libraries in its baseline memory.
+const load = async (name: WriterName): Promise<Writer> => {
+  switch (name) {
+    case "hand-loop":
+      return (await import("./writers/HandLoop.js")).prepare
+    case "effect-kinesis":
+      return (await import("./writers/EffectKinesis.js")).defaults
+    case "effect-kinesis-tuned":
+      return (await import("./writers/EffectKinesis.js")).tunedWriter
+    case "shutterstock":
+      return (await import("./writers/Shutterstock.js")).prepare
+    case "aws-kinesis-writable":
+      return (await import("./writers/AwsKinesisWritable.js")).prepare
+    case "naive-port":
+      return (await import("./writers/NaivePort.js")).prepare
+  }
+}
+
+/** Runs one job in this process and measures it. */
+export const runJob = async (job: Job): Promise<Measured> => {
+  const prepared = await (await load(job.writer))(job)
+  const probe = new Offer.Probe()
+  globalThis.gc?.()
+  const baseline = process.memoryUsage()
+  const baselineHeap = v8.getHeapStatistics()
+  const offer = Offer.make(job.records, job.recordBytes, job.ratePerSecond, probe)
+  probe.start()
+  const cpu = process.cpuUsage()
+  const start = performance.now()
+  const { reportedFailed } = await profiled(job.profile, () => prepared.run(offer))
+  const elapsedMs = performance.now() - start
+  const used = process.cpuUsage(cpu)
+  probe.stop()
+  await prepared.close()
+  return {
+    elapsedMs,
+    cpuMs: (used.user + used.system) / 1000,
+    baselineRssBytes: baseline.rss,
+    baselineHeapBytes: baselineHeap.used_heap_size + baselineHeap.external_memory,
+    peakRssBytes: process.resourceUsage().maxRSS * 1024,
+    peakHeapBytes: probe.peakHeap,
+    reportedFailed
+  }
+}
+

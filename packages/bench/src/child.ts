@@ -1,0 +1,24 @@
+/**
+ * The process one measurement runs in, so its heap, RSS and CPU are its own. Started by the orchestrator with
+ * `fork`, given its task as JSON in argv, it answers with one message and exits.
+ */
+import * as Core from "./Core.js"
+import type { Outcome, Task } from "./Job.js"
+import { runJob } from "./Run.js"
+
+const perform = async (task: Task): Promise<unknown> =>
+  task._tag === "Write" ? runJob(task.job) : Core.measure(task.records, task.bytes, task.profile)
+
+const main = async () => {
+  const task = JSON.parse(process.argv[2]) as Task
+  const outcome: Outcome<unknown> = await perform(task).then(
+    (value) => ({ _tag: "Done", value }),
+    (error: unknown) => ({
+      _tag: "Crashed",
+      error: error instanceof Error ? error.stack ?? error.message : String(error)
+    })
+  )
+  process.send!(outcome, () => process.exit(0))
+}
+
+void main()

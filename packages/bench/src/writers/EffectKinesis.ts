@@ -1,0 +1,37 @@
+/**
+ * This library, used the way its README shows: `enqueue` each record in an `Effect.gen` loop, then `flush`.
+ * `defaults` takes every default; `tuned` raises `maxInFlight` and the buffer and shortens `linger`.
+ */
+import { Kinesis, KinesisWriter } from "@effect-kinesis/writer"
+import * as Effect from "effect/Effect"
+import * as Clients from "../Clients.js"
+import type { Job } from "../Job.js"
+import type { Offer } from "../Offer.js"
+import type { Prepared, Writer } from "./Writer.js"
+
+/** The options of the tuned variant, beside the stream. */
+export const tuned = { maxInFlight: 16, maxBufferedRecords: 20_000, linger: "20 millis" } as const
+
+const make = (options: Omit<KinesisWriter.Options, "stream">): Writer => async (job: Job): Promise<Prepared> => {
+  const client = Clients.v3(job)
+  return {
+    run: (offer: Offer) =>
+      Effect.gen(function*() {
+        const writer = yield* KinesisWriter.make({ ...options, stream: job.stream })
+        for (let i = 0; i < offer.records; i++) {
+          const paced = offer.pace(i)
+          if (paced !== undefined) yield* Effect.promise(() => paced)
+          yield* writer.enqueue(offer.payload(i))
+        }
+        return yield* writer.flush.pipe(
+          Effect.as({ reportedFailed: 0 }),
+          Effect.catchTag("DeliveryFailed", (error) =>
+            Effect.succeed({ reportedFailed: error.failures.length + error.unlisted }))
+        )
+      }).pipe(Effect.scoped, Effect.provide(Kinesis.fromClient(client)), Effect.orDie, Effect.runPromise),
+    close: async () => client.destroy()
+  }
+}
+
+export const defaults: Writer = make({})
+export const tunedWriter: Writer = make(tuned)
