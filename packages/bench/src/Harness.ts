@@ -1,6 +1,7 @@
 /**
- * The orchestrator's side of a run: a fresh embedded Kinesis with one stream, the writer in a child process,
- * then the stream read back and counted. Nothing a writer says about itself decides its result; the read-back does.
+ * The orchestrator's side of a run: a fresh embedded Kinesis with one stream (behind its proxy, with the run's
+ * limits and faults), the writer in a child process, then the stream read back and counted. Nothing a writer
+ * says about itself decides its result; the read-back does.
  */
 import { LocalKinesis } from "@effect-kinesis/local"
 import * as Effect from "effect/Effect"
@@ -48,12 +49,22 @@ export const inChild = <A>(task: Task, options: ForkOptions): Promise<Outcome<A>
     })
   })
 
+/** What the embedded Kinesis's proxy saw of a run's PutRecords traffic. */
+export interface ServerCounts {
+  readonly requests: number
+  /** Records received, first attempts and retries alike. */
+  readonly offered: number
+  /** Records refused: over a shard's limits, or failed by the fault plan. */
+  readonly refused: number
+}
+
 /** One writer's run, as the read-back judged it. */
 export interface RunResult {
   readonly writer: WriterName
   readonly measured: Measured | undefined
   readonly error: string | undefined
   readonly tally: Tally
+  readonly server: ServerCounts
 }
 
 /** What a run needs besides the writer. */
@@ -64,7 +75,8 @@ export interface RunSpec {
   readonly ratePerSecond: number | undefined
   readonly concurrency: number
   readonly maxSockets: number
-  readonly local: LocalKinesis.Options
+  /** Limits and fault plan of the embedded Kinesis's proxy. */
+  readonly local: Pick<LocalKinesis.Options, "limits" | "faults" | "seed">
   readonly fork: ForkOptions
   /** Write a CPU profile of the writer's measured span here. */
   readonly profile?: string | undefined
@@ -93,10 +105,16 @@ export const run = (writer: WriterName, spec: RunSpec): Promise<RunResult> =>
     }
     const outcome = yield* Effect.promise(() => inChild<Measured>({ _tag: "Write", job }, spec.fork))
     const counted = yield* verify(local, stream, spec.records)
+    const counters = yield* local.proxy.counters
     return {
       writer,
       measured: outcome._tag === "Done" ? outcome.value : undefined,
       error: outcome._tag === "Crashed" ? outcome.error : undefined,
-      tally: counted
+      tally: counted,
+      server: {
+        requests: counters.requests["PutRecords"] ?? 0,
+        offered: counters.records.offered,
+        refused: counters.records.throttled + counters.records.faulted
+      }
     }
   }).pipe(Effect.scoped, Effect.runPromise)

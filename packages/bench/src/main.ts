@@ -1,0 +1,175 @@
+/**
+ * `npm run bench`: every scenario, every writer, rounds in a rotating order; then the table, `results.json`,
+ * `chart.svg` and `README.md` in `docs/bench`. `--full` for the figures to publish.
+ */
+import * as fs from "node:fs"
+import * as path from "node:path"
+import { fileURLToPath } from "node:url"
+import * as Chart from "./Chart.js"
+import type { CoreMeasured } from "./Core.js"
+import { inChild, run, type RunResult, type RunSpec } from "./Harness.js"
+import { type WriterName, writers } from "./Job.js"
+import * as Machine from "./Machine.js"
+import { howTo } from "./Method.js"
+import * as Report from "./Report.js"
+import * as Results from "./Results.js"
+import * as Scenarios from "./Scenarios.js"
+import { median, rotate } from "./Stats.js"
+import { tuned } from "./writers/EffectKinesis.js"
+
+const usage = `usage: npm run bench -- [--full] [--only clean,throttled,limits,overload,core] [--writers a,b]
+                          [--rounds N] [--out DIR] [--profile DIR]
+writers: ${writers.join(", ")}`
+
+interface Args {
+  readonly full: boolean
+  readonly only: ReadonlyArray<Scenarios.ScenarioId> | undefined
+  readonly writers: ReadonlyArray<WriterName>
+  readonly rounds: number | undefined
+  readonly out: string
+  readonly profile: string | undefined
+}
+
+const root = fileURLToPath(new URL("../../../", import.meta.url))
+
+const parse = (argv: ReadonlyArray<string>): Args => {
+  const args: { -readonly [K in keyof Args]: Args[K] } = {
+    full: false,
+    only: undefined,
+    writers,
+    rounds: undefined,
+    out: path.join(root, "docs/bench"),
+    profile: undefined
+  }
+  for (let i = 0; i < argv.length; i++) {
+    const flag = argv[i]
+    const value = () => {
+      const next = argv[++i]
+      if (next === undefined) throw new Error(`${flag} needs a value\n${usage}`)
+      return next
+    }
+    if (flag === "--full") args.full = true
+    else if (flag === "--only") args.only = value().split(",") as Array<Scenarios.ScenarioId>
+    else if (flag === "--writers") {
+      const names = value().split(",")
+      const unknown = names.filter((name) => !(writers as ReadonlyArray<string>).includes(name))
+      if (unknown.length > 0) throw new Error(`unknown writer(s) ${unknown.join(", ")}\n${usage}`)
+      args.writers = names as Array<WriterName>
+    } else if (flag === "--rounds") args.rounds = Number(value())
+    else if (flag === "--out") args.out = path.resolve(value())
+    else if (flag === "--profile") args.profile = path.resolve(value())
+    else if (flag === "--help" || flag === "-h") {
+      console.log(usage)
+      process.exit(0)
+    } else throw new Error(`unknown option ${flag}\n${usage}`)
+  }
+  return args
+}
+
+// The same seed for every writer of a round: each meets the same sequence of random throttling draws.
+const localOptions = (testCase: Scenarios.Case, round: number): RunSpec["local"] => ({
+  limits: testCase.limits,
+  ...(testCase.throttle > 0 ? { faults: { throttle: testCase.throttle }, seed: round + 1 } : {})
+})
+
+const expectedSeconds = (testCase: Scenarios.Case) =>
+  testCase.ratePerSecond === undefined ?
+    testCase.records / 5_000 :
+    testCase.records / Math.min(testCase.ratePerSecond, testCase.shards * Scenarios.SHARD_RECORDS_PER_SECOND)
+
+const main = async () => {
+  // The SDK's notice that Node 20 support ends some day would be printed in the middle of the tables.
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true"
+  const args = parse(process.argv.slice(2))
+  const machine = Machine.describe()
+  const base = Scenarios.plan(args.full ? "full" : "quick")
+  const included = (id: Scenarios.ScenarioId) => args.only === undefined || args.only.includes(id)
+  const plan: Scenarios.Plan = {
+    ...base,
+    cases: base.cases.filter((c) => included(c.scenario)).map((c) => ({ ...c, rounds: args.rounds ?? c.rounds })),
+    core: { ...base.core, rounds: args.rounds ?? base.core.rounds }
+  }
+  if (args.profile !== undefined) fs.mkdirSync(args.profile, { recursive: true })
+  console.log(`bench (${plan.mode}) on ${machine.cpu}, ${machine.cores} cores, Node ${machine.node}`)
+  const started = performance.now()
+
+  const runs: Array<Results.Run> = []
+  for (const [index, testCase] of plan.cases.entries()) {
+    for (let round = 0; round < testCase.rounds; round++) {
+      const results: Array<RunResult> = []
+      for (const writer of rotate(args.writers, round + index)) {
+        const result = await run(writer, {
+          records: testCase.records,
+          recordBytes: testCase.recordBytes,
+          shards: testCase.shards,
+          ratePerSecond: testCase.ratePerSecond,
+          concurrency: plan.concurrency,
+          maxSockets: plan.maxSockets,
+          local: localOptions(testCase, round),
+          fork: { timeoutMs: Math.max(30_000, expectedSeconds(testCase) * 10_000) },
+          profile: args.profile === undefined ?
+            undefined :
+            path.join(args.profile, `${testCase.id}-${writer}-${round + 1}.cpuprofile`)
+        })
+        results.push(result)
+        const rate = result.measured === undefined ?
+          "-" :
+          `${Math.round(testCase.records / (result.measured.elapsedMs / 1000)).toLocaleString("en-US")} rec/s`
+        const status = result.error !== undefined ?
+          `FAILED ${result.error.split("\n")[0]}` :
+          result.tally.missing > 0 ? `LOST ${result.tally.missing}` : "ok"
+        const where = `${testCase.id} round ${round + 1}/${testCase.rounds}`
+        console.log(`  ${where} ${writer.padEnd(22)} ${rate.padStart(14)}  ${status}`)
+      }
+      runs.push(...Results.flatten(testCase, round, results))
+    }
+  }
+
+  let core: Results.CoreResult | undefined
+  if (included("core")) {
+    const measured: Array<CoreMeasured> = []
+    const errors: Array<string> = []
+    for (let round = 0; round < plan.core.rounds; round++) {
+      const outcome = await inChild<CoreMeasured>(
+        {
+          _tag: "Core",
+          records: plan.core.records,
+          bytes: plan.core.recordBytes,
+          profile: args.profile === undefined ? undefined : path.join(args.profile, `core-${round + 1}.cpuprofile`)
+        },
+        { timeoutMs: 120_000 }
+      )
+      if (outcome._tag === "Done") measured.push(outcome.value)
+      else errors.push(outcome.error.split("\n")[0])
+      const rate = outcome._tag === "Done" ?
+        `${Math.round(outcome.value.recordsPerSecond).toLocaleString("en-US")} rec/s` :
+        "FAILED"
+      console.log(`  core round ${round + 1}/${plan.core.rounds} ${rate}`)
+    }
+    core = { runs: measured, recordsPerSecond: median(measured.map((m) => m.recordsPerSecond)), errors }
+  }
+
+  const summaries = Results.summarize(plan.cases, runs)
+  const results: Results.Results = {
+    machine,
+    plan,
+    settings: { tuned, handLoop: "batches of 500, failed entries re-sent after 100 ms, queue of 10,000" },
+    runs,
+    summaries,
+    core,
+    targets: Results.targets(summaries, core)
+  }
+  fs.mkdirSync(args.out, { recursive: true })
+  fs.writeFileSync(path.join(args.out, "results.json"), JSON.stringify(results, null, 2) + "\n")
+  fs.writeFileSync(path.join(args.out, "chart.svg"), Chart.svg(results))
+  fs.writeFileSync(path.join(args.out, "README.md"), Report.markdown(results, howTo))
+  console.log("")
+  console.log(Report.text(results))
+  const seconds = ((performance.now() - started) / 1000).toFixed(0)
+  console.log(`\n${seconds} s; wrote results.json, chart.svg and README.md to ${args.out}`)
+}
+
+main().catch((error) => {
+  console.error(error instanceof Error ? error.message : error)
+  process.exit(1)
+})
