@@ -24,3 +24,55 @@ export const profiled = async <A>(file: string | undefined, span: () => Promise<
     session.disconnect()
   }
 }
+
+interface ProfileNode {
+  readonly id: number
+  readonly callFrame: { readonly functionName: string; readonly url: string; readonly lineNumber: number }
+}
+
+interface CpuProfile {
+  readonly nodes: ReadonlyArray<ProfileNode>
+  readonly samples: ReadonlyArray<number>
+  readonly timeDeltas: ReadonlyArray<number>
+}
+
+// Where a function comes from, so a profile reads as "the Effect runtime, the SDK, the writer, ..."
+const origin = (url: string, name: string): string => {
+  if (url === "") return name.startsWith("(") ? name : "native"
+  if (url.includes("/node_modules/effect/")) return "effect runtime"
+  if (url.includes("/packages/writer/")) return "writer"
+  if (/@aws-sdk|@smithy|\/aws-sdk\//.test(url)) return "aws sdk"
+  if (url.includes("/packages/bench/")) return "bench"
+  if (url.startsWith("node:")) return "node"
+  return url.replace(/^.*node_modules\//, "").split("/")[0]
+}
+
+/** Self time of a `.cpuprofile` by origin, and its busiest functions: a first reading before DevTools. */
+export const summarize = (file: string, top = 12): string => {
+  const profile = JSON.parse(fs.readFileSync(file, "utf8")) as CpuProfile
+  const nodes = new Map(profile.nodes.map((node) => [node.id, node]))
+  const byOrigin = new Map<string, number>()
+  const byFunction = new Map<string, number>()
+  let busy = 0
+  profile.samples.forEach((id, i) => {
+    const frame = nodes.get(id)!.callFrame
+    const micros = profile.timeDeltas[i] ?? 0
+    if (frame.functionName === "(idle)") return
+    busy += micros
+    const where = origin(frame.url, frame.functionName)
+    byOrigin.set(where, (byOrigin.get(where) ?? 0) + micros)
+    const name = `${frame.functionName || "(anonymous)"} ${frame.url.replace(/^.*\/(node_modules|packages)\//, "")}:${
+      frame.lineNumber + 1
+    }`
+    byFunction.set(name, (byFunction.get(name) ?? 0) + micros)
+  })
+  const share = ([name, micros]: [string, number]) =>
+    `  ${((micros / busy) * 100).toFixed(1).padStart(5)}%  ${(micros / 1000).toFixed(0).padStart(6)} ms  ${name}`
+  const sorted = (map: Map<string, number>) => [...map].sort((a, b) => b[1] - a[1])
+  return [
+    `${path.basename(file)}: ${(busy / 1000).toFixed(0)} ms busy`,
+    ...sorted(byOrigin).map(share),
+    "  busiest functions (self time):",
+    ...sorted(byFunction).slice(0, top).map(share)
+  ].join("\n")
+}

@@ -10,6 +10,7 @@ import type { CoreMeasured } from "./Core.js"
 import { inChild, run, type RunResult, type RunSpec } from "./Harness.js"
 import { type WriterName, writers } from "./Job.js"
 import * as Machine from "./Machine.js"
+import * as Profile from "./Profile.js"
 import { howTo } from "./Method.js"
 import * as Report from "./Report.js"
 import * as Results from "./Results.js"
@@ -165,6 +166,12 @@ const main = async () => {
   fs.writeFileSync(path.join(args.out, "README.md"), Report.markdown(results, howTo))
   console.log("")
   console.log(Report.text(results))
+  if (args.profile !== undefined) {
+    console.log(`\nCPU profiles of the measured spans, in ${args.profile} (open them in Chrome DevTools):`)
+    for (const file of fs.readdirSync(args.profile).filter((name) => name.endsWith(".cpuprofile")).sort()) {
+      console.log(Profile.summarize(path.join(args.profile, file)))
+    }
+  }
   const seconds = ((performance.now() - started) / 1000).toFixed(0)
   console.log(`\n${seconds} s; wrote results.json, chart.svg and README.md to ${args.out}`)
 }
