@@ -119,7 +119,7 @@ const caseNote = (testCase: Case, mode: string) =>
 const machineLine = (results: Results) => {
   const m = results.machine
   return `${m.date.slice(0, 10)}, ${m.cpu}, ${m.cores} cores, ${m.memoryGiB} GiB, Node ${m.node}, ${m.platform}, ` +
-    `load average ${m.loadAverage} at start`
+    `load average ${m.loadAverage} at start, commit ${m.revision}`
 }
 
 /** The terminal report. */
