@@ -71,12 +71,19 @@ export const loggedFailures = (lines: ReadonlyArray<{ readonly level: string; re
     .map((line) => /^(\d+) record\(s\) not stored/.exec(line.message))
     .reduce((sum, match) => sum + (match === null ? 0 : Number(match[1])), 0)
 
-/** Samples this process's resident memory every `every` until interrupted; `peak` is the highest seen. */
+/**
+ * Samples this process's resident memory every `every` until interrupted: `peak` is the highest seen, and
+ * `timeline` the highest of each second since the start.
+ */
 export const sampleMemory = (every: Duration.DurationInput = "50 millis") =>
   Effect.gen(function*() {
-    const state = { peak: process.memoryUsage.rss(), samples: 0 }
+    const started = Date.now()
+    const state = { peak: process.memoryUsage.rss(), samples: 0, timeline: [] as Array<number> }
     const fiber = yield* Effect.sync(() => {
-      state.peak = Math.max(state.peak, process.memoryUsage.rss())
+      const rss = process.memoryUsage.rss()
+      const second = Math.floor((Date.now() - started) / 1000)
+      state.peak = Math.max(state.peak, rss)
+      state.timeline[second] = Math.max(state.timeline[second] ?? 0, rss)
       state.samples++
     }).pipe(Effect.repeat(Schedule.spaced(every)), Effect.forkScoped)
     return { state, stop: Fiber.interrupt(fiber) }
@@ -168,4 +175,25 @@ export const chaos = (options: ChaosOptions): Effect.Effect<ChaosFigures, unknow
     ),
     Effect.provide(logs.layer)
   )
+}
+
+/** One row of the figures table in docs/reliability.md. */
+export interface FiguresRow {
+  readonly run: string
+  readonly offered: number
+  readonly distinct: number
+  readonly duplicates: number
+  readonly failedReported: number
+  readonly lost: number
+  readonly peakRss: string
+  readonly seconds: number
+}
+
+/** Prints figure rows as a Markdown table, ready to paste. */
+export const printFigures = (rows: ReadonlyArray<FiguresRow>): void => {
+  const header = "| run | records offered | stored (distinct) | duplicates | failed and reported | lost | peak memory (RSS) | time |"
+  const lines = rows.map((row) =>
+    `| ${row.run} | ${row.offered.toLocaleString("en")} | ${row.distinct.toLocaleString("en")} | ${row.duplicates.toLocaleString("en")} | ${row.failedReported.toLocaleString("en")} | ${row.lost} | ${row.peakRss} | ${row.seconds.toFixed(1)} s |`
+  )
+  process.stdout.write(`\n${[header, "|---|---:|---:|---:|---:|---:|---|---:|", ...lines].join("\n")}\n\n`)
 }

@@ -1,0 +1,85 @@
+/**
+ * The embedded Kinesis in a child process (`dist/serve.js`), so that a test can measure its own memory without
+ * the server's: start it, send it commands, read a stream back through any `Kinesis` service.
+ */
+import { GetRecordsCommand, GetShardIteratorCommand, ListShardsCommand } from "@aws-sdk/client-kinesis"
+import type { Kinesis } from "@effect-kinesis/writer"
+import type { LocalKinesis, StoredRecord } from "@effect-kinesis/local"
+import * as Effect from "effect/Effect"
+import type * as Scope from "effect/Scope"
+import { spawn } from "node:child_process"
+import { existsSync } from "node:fs"
+import { createInterface } from "node:readline"
+import { fileURLToPath } from "node:url"
+
+/** The compiled entry point; `npm run test:reliability` builds it first. */
+export const servePath = fileURLToPath(new URL("../../dist/serve.js", import.meta.url))
+
+/** A running child server. */
+export interface Remote {
+  readonly endpoint: string
+  readonly kinesaliteEndpoint: string
+  readonly region: string
+  /** Sends one command and waits for its answer. */
+  readonly command: (command: unknown) => Effect.Effect<unknown>
+}
+
+/** Starts `dist/serve.js` with `options`; the scope closing ends it. */
+export const spawnLocal = (options: LocalKinesis.Options): Effect.Effect<Remote, Error, Scope.Scope> =>
+  Effect.gen(function*() {
+    if (!existsSync(servePath)) {
+      return yield* Effect.fail(new Error(`${servePath} is missing: build first (npm run test:reliability does)`))
+    }
+    const child = yield* Effect.acquireRelease(
+      Effect.sync(() => spawn(process.execPath, [servePath, JSON.stringify(options)], { stdio: ["pipe", "pipe", "inherit"] })),
+      (child) =>
+        Effect.async<void>((resume) => {
+          if (child.exitCode !== null) return resume(Effect.void)
+          child.once("exit", () => resume(Effect.void))
+          child.stdin.end()
+        })
+    )
+    const lines = createInterface({ input: child.stdout })
+    const answers: Array<(line: string) => void> = []
+    lines.on("line", (line) => answers.shift()?.(line))
+    const next = Effect.async<string>((resume) => void answers.push((line) => resume(Effect.succeed(line))))
+    const hello = JSON.parse(yield* next) as { endpoint: string; kinesaliteEndpoint: string; region: string }
+    return {
+      ...hello,
+      command: (command) =>
+        Effect.suspend(() => {
+          const answer = next
+          child.stdin.write(`${JSON.stringify(command)}\n`)
+          return Effect.map(answer, (line) => JSON.parse(line) as unknown)
+        })
+    }
+  })
+
+/** Every record of a stream, shard by shard, through `kinesis` (pointed at kinesalite, not the proxy). */
+export const readAll = (kinesis: Kinesis.Service, stream: string): Effect.Effect<Array<StoredRecord>, unknown> =>
+  kinesis.send("GetRecords", async (client, abortSignal) => {
+    const records: Array<StoredRecord> = []
+    const shards = (await client.send(new ListShardsCommand({ StreamName: stream }), { abortSignal })).Shards ?? []
+    for (const shard of shards) {
+      const shardId = shard.ShardId!
+      let iterator = (await client.send(
+        new GetShardIteratorCommand({ StreamName: stream, ShardId: shardId, ShardIteratorType: "TRIM_HORIZON" }),
+        { abortSignal }
+      )).ShardIterator
+      while (iterator !== undefined) {
+        const page = await client.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: 10_000 }), { abortSignal })
+        const got = page.Records ?? []
+        for (const record of got) {
+          records.push({
+            shardId,
+            sequenceNumber: record.SequenceNumber!,
+            partitionKey: record.PartitionKey!,
+            data: record.Data ?? new Uint8Array()
+          })
+        }
+        if (got.length === 0 && (page.MillisBehindLatest ?? 0) === 0) break
+        iterator = page.NextShardIterator
+      }
+    }
+    return records
+  })
