@@ -11,7 +11,10 @@ import type * as Scope from "effect/Scope"
 import * as internal from "./internal/proxy.js"
 
 /** The proxy in front of a Kinesis endpoint, and the handle to change its fault plan and limits while it runs. */
-export class KinesisProxy extends Context.Tag("@effect-kinesis/local/KinesisProxy")<KinesisProxy, KinesisProxy.Service>() {
+export class KinesisProxy extends Context.Tag("@effect-kinesis/local/KinesisProxy")<
+  KinesisProxy,
+  KinesisProxy.Service
+>() {
   /**
    * Starts the proxy on 127.0.0.1 in front of `options.target`, in the current scope; closing the scope stops it.
    * Its clock is `options.now`, else the Effect `Clock`; a nonsensical plan or limits are a defect.

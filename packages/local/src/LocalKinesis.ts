@@ -45,7 +45,10 @@ export class LocalKinesis extends Context.Tag("@effect-kinesis/local/LocalKinesi
       Effect.gen(function*() {
         const local = yield* LocalKinesis.make(options)
         const kinesis = yield* Kinesis.make(local.clientConfig)
-        return Context.make(LocalKinesis, local).pipe(Context.add(Kinesis, kinesis), Context.add(KinesisProxy, local.proxy))
+        return Context.make(LocalKinesis, local).pipe(
+          Context.add(Kinesis, kinesis),
+          Context.add(KinesisProxy, local.proxy)
+        )
       })
     )
 

@@ -28,7 +28,9 @@ const run = (local: LocalKinesis.Service, command: Command): Effect.Effect<unkno
   if (command.limits !== undefined) return Effect.as(local.proxy.setLimits(command.limits), { ok: true })
   if (command.counters === true) return local.proxy.counters
   if (command.resetCounters === true) return Effect.as(local.proxy.resetCounters, { ok: true })
-  if (command.createStream !== undefined) return Effect.as(local.createStream(command.createStream, command.shards ?? 1), { ok: true })
+  if (command.createStream !== undefined) {
+    return Effect.as(local.createStream(command.createStream, command.shards ?? 1), { ok: true })
+  }
   return Effect.succeed({ error: "unknown command" })
 }
 

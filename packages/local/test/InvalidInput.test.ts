@@ -56,9 +56,19 @@ const refused: ReadonlyArray<Case> = [
 
 // Each exactly at a limit: taken, stored, and stored byte for byte.
 const accepted: ReadonlyArray<Case & { readonly bytes: number }> = [
-  { name: "exactly 1 MiB: a 1-byte key and 1 MiB - 1 of data", message: new Uint8Array(MiB - 1), key: "k", bytes: MiB - 1 },
-  { name: "exactly 1 MiB with a 2-byte-per-character key", message: new Uint8Array(MiB - 200), key: "é".repeat(100), bytes: MiB - 200 },
-  { name: "exactly 1 MiB with a 4-byte-per-character key", message: new Uint8Array(MiB - 256), key: "😀".repeat(64), bytes: MiB - 256 },
+  { name: "exactly 1 MiB: a 1-byte key", message: new Uint8Array(MiB - 1), key: "k", bytes: MiB - 1 },
+  {
+    name: "exactly 1 MiB with a 2-byte-per-character key",
+    message: new Uint8Array(MiB - 200),
+    key: "é".repeat(100),
+    bytes: MiB - 200
+  },
+  {
+    name: "exactly 1 MiB with a 4-byte-per-character key",
+    message: new Uint8Array(MiB - 256),
+    key: "😀".repeat(64),
+    bytes: MiB - 256
+  },
   { name: "exactly 1 MiB of multi-byte text", message: "é".repeat(MiB / 2 - 1) + "x", key: "k", bytes: MiB - 1 },
   { name: "a 256-character partition key", message: "x", key: "k".repeat(256), bytes: 1 },
   { name: "a 256-unit key of surrogate pairs", message: "x", key: "😀".repeat(128), bytes: 1 },
@@ -87,11 +97,16 @@ describe("bad input", () => {
 
       const results: Array<KinesisWriter.RecordResult> = []
       for (const { key, message, name } of accepted) {
-        const result = yield* writer.put(message, key).pipe(Effect.mapError((error) => new Error(`${name}: ${error.message}`)))
+        const result = yield* writer.put(message, key).pipe(
+          Effect.mapError((error) => new Error(`${name}: ${error.message}`))
+        )
         results.push(result)
       }
       // The extreme hash keys land on the first and the last of the four shards.
-      expect(results.slice(-2).map((result) => result.shardId)).toEqual(["shardId-000000000000", "shardId-000000000003"])
+      expect(results.slice(-2).map((result) => result.shardId)).toEqual([
+        "shardId-000000000000",
+        "shardId-000000000003"
+      ])
       yield* writer.flush
       const stored = yield* local.readAll("input")
       expect(stored.length).toBe(accepted.length)

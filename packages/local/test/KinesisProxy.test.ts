@@ -33,14 +33,15 @@ const manualClock = () => {
   return { now: () => time, advance: (millis: number) => void (time += millis) }
 }
 
-const raw = (endpoint: string, operation: string, body: unknown) =>
+const raw = (endpoint: string, operation: string, request: unknown) =>
   Effect.promise(async () => {
     const response = await fetch(endpoint, {
       method: "POST",
       headers: { "content-type": "application/x-amz-json-1.1", "x-amz-target": `Kinesis_20131202.${operation}` },
-      body: JSON.stringify(body)
+      body: JSON.stringify(request)
     })
-    return { status: response.status, errorType: response.headers.get("x-amzn-errortype"), body: (await response.json()) as { readonly __type?: unknown; readonly message?: unknown } }
+    const body = (await response.json()) as { readonly __type?: unknown; readonly message?: unknown }
+    return { status: response.status, errorType: response.headers.get("x-amzn-errortype"), body }
   })
 
 describe("KinesisProxy", () => {
@@ -113,7 +114,10 @@ describe("KinesisProxy", () => {
       expect((yield* put("bytes", entries(501, 500, 1))).FailedRecordCount).toBe(1)
       clock.advance(1000)
       // Records of 102,400 data bytes and a 6-byte key: 10 fit in 1 MiB (1,024,060 bytes), the 11th does not.
-      const big = yield* put("bytes", entries(11, 0, 102_400).map((entry, i) => ({ ...entry, PartitionKey: `big-${i}` })))
+      const big = yield* put(
+        "bytes",
+        entries(11, 0, 102_400).map((entry, i) => ({ ...entry, PartitionKey: `big-${i}` }))
+      )
       expect(big.Records!.map((entry) => entry.ErrorCode ?? "ok")).toEqual([
         ...Array.from({ length: 10 }, () => "ok"),
         "ProvisionedThroughputExceededException"
@@ -161,7 +165,9 @@ describe("KinesisProxy", () => {
       expect(once.length).toBeLessThan(110)
       expect(once.some((entry) => entry.endsWith("InternalFailure"))).toBe(true)
 
-      yield* proxy.setFaults({ failIndexes: { indexes: [0, 3], code: "ProvisionedThroughputExceededException", times: 1 } })
+      yield* proxy.setFaults({
+        failIndexes: { indexes: [0, 3], code: "ProvisionedThroughputExceededException", times: 1 }
+      })
       expect(failedIndexes(yield* put("faults", entries(5)))).toEqual([
         "0:ProvisionedThroughputExceededException",
         "3:ProvisionedThroughputExceededException"
@@ -284,7 +290,9 @@ describe("KinesisProxy", () => {
             client.send(
               new PutRecordsCommand({
                 StreamName: "valid",
-                Records: [{ Data: utf8.encode("x"), PartitionKey: "k", ExplicitHashKey: (MAX_HASH_KEY + 1n).toString() }]
+                Records: [
+                  { Data: utf8.encode("x"), PartitionKey: "k", ExplicitHashKey: (MAX_HASH_KEY + 1n).toString() }
+                ]
               })
             )))
       )
@@ -293,10 +301,8 @@ describe("KinesisProxy", () => {
 
   it.effect("refuses a nonsensical plan or limits as a defect that names each problem", () =>
     Effect.gen(function*() {
-      const exit = yield* Layer.build(LocalKinesis.layer({ faults: { throttle: 2, serverError: 0.8, hang: 0.5 } })).pipe(
-        Effect.scoped,
-        Effect.exit
-      )
+      const faults = { throttle: 2, serverError: 0.8, hang: 0.5 }
+      const exit = yield* Layer.build(LocalKinesis.layer({ faults })).pipe(Effect.scoped, Effect.exit)
       expect(Exit.isFailure(exit) && Cause.isDie(exit.cause)).toBe(true)
       const message = Exit.isFailure(exit) ? Cause.pretty(exit.cause) : ""
       expect(message).toContain("throttle must be a fraction from 0 to 1, not 2")
@@ -309,8 +315,8 @@ describe("KinesisProxy", () => {
         Effect.scoped,
         Effect.exit
       )
-      expect(Exit.isFailure(limits) && Cause.pretty(limits.cause).includes("recordsPerSecond must be a positive number"))
-        .toBe(true)
+      const limitsMessage = Exit.isFailure(limits) ? Cause.pretty(limits.cause) : ""
+      expect(limitsMessage).toContain("recordsPerSecond must be a positive number")
     }))
 
   it.live("stops both servers when its scope closes", () =>

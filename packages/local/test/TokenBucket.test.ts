@@ -17,7 +17,10 @@ describe("TokenBucket", () => {
       rate: FastCheck.integer({ min: 1, max: 2_000 }),
       burstSeconds: FastCheck.integer({ min: 1, max: 3 }),
       offers: FastCheck.array(
-        FastCheck.record({ wait: FastCheck.integer({ min: 0, max: 300 }), amount: FastCheck.integer({ min: 1, max: 50 }) }),
+        FastCheck.record({
+          wait: FastCheck.integer({ min: 0, max: 300 }),
+          amount: FastCheck.integer({ min: 1, max: 50 })
+        }),
         { maxLength: 300 }
       )
     },

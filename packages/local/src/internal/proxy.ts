@@ -23,6 +23,9 @@ const requestFaultKinds: ReadonlyArray<RequestFaultKind> = [
 ]
 const defaultOperations: ReadonlyArray<string> = ["PutRecords", "PutRecord"]
 const recordCodes = new Set(["ProvisionedThroughputExceededException", "InternalFailure"])
+const internalFailureMessage = "Internal service failure."
+// Operations after which a stream's shard map may have changed.
+const reshaping = new Set(["CreateStream", "DeleteStream", "SplitShard", "MergeShards", "UpdateShardCount"])
 
 const rateOf = (chance: KinesisProxy.Chance | KinesisProxy.ErrorFault | KinesisProxy.DelayFault | undefined): number =>
   chance === undefined ? 0 : typeof chance === "number" ? chance : chance.rate ?? 1
@@ -37,7 +40,9 @@ export const checkPlan = (plan: KinesisProxy.FaultPlan): Array<string> => {
   const problems: Array<string> = []
   if (typeof plan !== "object" || plan === null) return ["the fault plan must be an object"]
   const fraction = (name: string, value: unknown) => {
-    if (value !== undefined && !isFraction(value)) problems.push(`${name} must be a fraction from 0 to 1, not ${String(value)}`)
+    if (value !== undefined && !isFraction(value)) {
+      problems.push(`${name} must be a fraction from 0 to 1, not ${String(value)}`)
+    }
   }
   const times = (name: string, value: unknown) => {
     if (value !== undefined && !(typeof value === "number" && Number.isInteger(value) && value >= 0)) {
@@ -46,7 +51,9 @@ export const checkPlan = (plan: KinesisProxy.FaultPlan): Array<string> => {
   }
   fraction("throttle", plan.throttle)
   fraction("internalFailure", plan.internalFailure)
-  if ((plan.throttle ?? 0) + (plan.internalFailure ?? 0) > 1) problems.push("throttle + internalFailure must not exceed 1")
+  if ((plan.throttle ?? 0) + (plan.internalFailure ?? 0) > 1) {
+    problems.push("throttle + internalFailure must not exceed 1")
+  }
   if (plan.failIndexes !== undefined) {
     const { code, indexes } = plan.failIndexes
     if (!Array.isArray(indexes) || !indexes.every((i) => Number.isInteger(i) && i >= 0)) {
@@ -65,7 +72,9 @@ export const checkPlan = (plan: KinesisProxy.FaultPlan): Array<string> => {
     times(kind, timesOf(chance))
     total += rateOf(chance)
   }
-  if (total > 1 + 1e-9) problems.push(`the rates of the request faults add up to ${total}; at most one happens per request`)
+  if (total > 1 + 1e-9) {
+    problems.push(`the rates of the request faults add up to ${total}; at most one happens per request`)
+  }
   if (plan.error !== undefined) {
     if (typeof plan.error.type !== "string" || plan.error.type === "") problems.push("error.type must name an error")
     const status = plan.error.status
@@ -86,7 +95,9 @@ export const checkPlan = (plan: KinesisProxy.FaultPlan): Array<string> => {
       problems.push(`${name} must be a list of names`)
     }
   }
-  if (plan.seed !== undefined && !Number.isInteger(plan.seed)) problems.push(`seed must be a whole number, not ${plan.seed}`)
+  if (plan.seed !== undefined && !Number.isInteger(plan.seed)) {
+    problems.push(`seed must be a whole number, not ${plan.seed}`)
+  }
   return problems
 }
 
@@ -288,11 +299,12 @@ export const start = (
     const arn = `arn:aws:kinesis:${region}:${account}:stream/${name}`
     switch (type) {
       case "InternalFailure":
-        return "Internal service failure."
+        return internalFailureMessage
       case "ResourceNotFoundException":
         return `Stream ${name} under account ${account} not found.`
       case "AccessDeniedException":
-        return `User: arn:aws:iam::${account}:user/local is not authorized to perform: kinesis:${operation} on resource: ${arn} because no identity-based policy allows the kinesis:${operation} action`
+        return `User: arn:aws:iam::${account}:user/local is not authorized to perform: kinesis:${operation} ` +
+          `on resource: ${arn} because no identity-based policy allows the kinesis:${operation} action`
       case "KMSThrottlingException":
         return "Rate exceeded for the AWS KMS key of this stream."
       case "KMSAccessDeniedException":
@@ -413,9 +425,9 @@ export const start = (
     }
     TokenBucket.refill(bucket.records, time, limit.recordsPerSecond, recordCapacity)
     TokenBucket.refill(bucket.bytes, time, limit.bytesPerSecond, byteCapacity)
-    if (!TokenBucket.canTake(bucket.records, 1, recordCapacity) || !TokenBucket.canTake(bucket.bytes, bytes, byteCapacity)) {
-      return false
-    }
+    const room = TokenBucket.canTake(bucket.records, 1, recordCapacity) &&
+      TokenBucket.canTake(bucket.bytes, bytes, byteCapacity)
+    if (!room) return false
     bucket.records.tokens -= 1
     bucket.bytes.tokens -= bytes
     return true
@@ -496,12 +508,15 @@ export const start = (
         shardSecond(stream, shard.shardId).faulted++
         entries[i] = {
           ErrorCode: code,
-          ErrorMessage: code === "InternalFailure" ? "Internal service failure." : throttledMessage(stream, shard.shardId)
+          ErrorMessage: code === "InternalFailure" ? internalFailureMessage : throttledMessage(stream, shard.shardId)
         }
       } else if (!admit(stream, shard.shardId, bytes, time)) {
         counters.records.throttled++
         shardSecond(stream, shard.shardId).throttled++
-        entries[i] = { ErrorCode: "ProvisionedThroughputExceededException", ErrorMessage: throttledMessage(stream, shard.shardId) }
+        entries[i] = {
+          ErrorCode: "ProvisionedThroughputExceededException",
+          ErrorMessage: throttledMessage(stream, shard.shardId)
+        }
       } else accepted.push(i)
     }
     let encryption: unknown = undefined
@@ -518,7 +533,7 @@ export const start = (
       encryption = answered.EncryptionType
       for (let k = 0; k < accepted.length; k++) {
         const i = accepted[k]
-        const result = answered.Records[k] ?? { ErrorCode: "InternalFailure", ErrorMessage: "Internal service failure." }
+        const result = answered.Records[k] ?? { ErrorCode: "InternalFailure", ErrorMessage: internalFailureMessage }
         entries[i] = result
         if (result.ErrorCode === undefined) {
           countStored(stream, placed[i].shard.shardId, placed[i].bytes)
@@ -555,7 +570,7 @@ export const start = (
     if (code !== undefined) {
       counters.records.faulted++
       shardSecond(stream, shard.shardId).faulted++
-      if (code === "InternalFailure") sendError(res, 500, code, "Internal service failure.")
+      if (code === "InternalFailure") sendError(res, 500, code, internalFailureMessage)
       else sendError(res, 400, code, throttledMessage(stream, shard.shardId))
       return true
     }
@@ -580,7 +595,9 @@ export const start = (
     if (isJson) {
       try {
         const parsed: unknown = JSON.parse(raw.toString())
-        if (typeof parsed === "object" && parsed !== null && !Array.isArray(parsed)) json = parsed as Record<string, unknown>
+        if (typeof parsed === "object" && parsed !== null && !Array.isArray(parsed)) {
+          json = parsed as Record<string, unknown>
+        }
       } catch {
         // Not JSON after all: forwarded as it came, for the target to refuse in its words.
       }
@@ -610,7 +627,8 @@ export const start = (
       case "error": {
         counters.faults.error++
         const fault = plan.error!
-        return sendError(res, fault.status ?? 400, fault.type, fault.message ?? errorMessage(fault.type, stream, operation))
+        const message = fault.message ?? errorMessage(fault.type, stream, operation)
+        return sendError(res, fault.status ?? 400, fault.type, message)
       }
       case "hang":
         counters.faults.hang++
@@ -625,16 +643,17 @@ export const start = (
     }
 
     if (json !== undefined && stream !== undefined) {
-      if (operation === "PutRecords" && Array.isArray(json.Records) && json.Records.length > 0 && json.Records.every(isPutEntry)) {
-        const { Records, StreamName: _, ...rest } = json
-        const request = { Records: Records as Array<PutEntry>, StreamName: stream }
+      const records = json.Records
+      if (operation === "PutRecords" && Array.isArray(records) && records.length > 0 && records.every(isPutEntry)) {
+        const { Records: _records, StreamName: _name, ...rest } = json
+        const request = { Records: records, StreamName: stream }
         if (await putRecords(req, res, request, body, rest, decision)) return
       } else if (operation === "PutRecord" && isPutEntry(json)) {
         if (await putRecord(req, res, { ...(json as unknown as PutEntry), StreamName: stream }, body, decision)) return
       }
     }
     const upstream = await forward(req, body)
-    if (stream !== undefined && ["CreateStream", "DeleteStream", "SplitShard", "MergeShards", "UpdateShardCount"].includes(operation)) {
+    if (stream !== undefined && reshaping.has(operation)) {
       shardMaps.delete(stream)
     }
     answer(req, res, decision, 0, () => sendUpstream(res, upstream))
@@ -734,7 +753,9 @@ export const make = (options: KinesisProxy.Options): Effect.Effect<KinesisProxy.
     const setFaults = (plan: KinesisProxy.FaultPlan) =>
       Effect.suspend(() => {
         const problems = checkPlan(plan)
-        return problems.length > 0 ? Effect.die(invalid("fault plan", problems)) : Effect.sync(() => control.setFaults(plan))
+        return problems.length > 0 ?
+          Effect.die(invalid("fault plan", problems)) :
+          Effect.sync(() => control.setFaults(plan))
       })
     return {
       endpoint: `http://127.0.0.1:${running.port}`,
@@ -749,7 +770,9 @@ export const make = (options: KinesisProxy.Options): Effect.Effect<KinesisProxy.
       setLimits: (limits) =>
         Effect.suspend(() => {
           const problems = checkLimits(limits)
-          return problems.length > 0 ? Effect.die(invalid("limits", problems)) : Effect.sync(() => control.setLimits(limits))
+          return problems.length > 0 ?
+            Effect.die(invalid("limits", problems)) :
+            Effect.sync(() => control.setLimits(limits))
         }),
       counters: Effect.sync(() => control.counters()),
       resetCounters: Effect.sync(() => control.resetCounters())

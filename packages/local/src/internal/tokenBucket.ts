@@ -14,7 +14,9 @@ export const make = (capacity: number, now: number): TokenBucket => ({ tokens: c
 /** Adds what `rate` tokens per second earned since the last update, up to `capacity`. */
 export const refill = (bucket: TokenBucket, now: number, rate: number, capacity: number): void => {
   // A clock that steps back (a test resetting it) earns nothing rather than taking tokens away.
-  if (now > bucket.updatedAt) bucket.tokens = Math.min(capacity, bucket.tokens + ((now - bucket.updatedAt) * rate) / 1000)
+  if (now > bucket.updatedAt) {
+    bucket.tokens = Math.min(capacity, bucket.tokens + ((now - bucket.updatedAt) * rate) / 1000)
+  }
   bucket.updatedAt = Math.max(bucket.updatedAt, now)
 }
 

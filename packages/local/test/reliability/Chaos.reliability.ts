@@ -12,7 +12,14 @@ describe("100,000 records under the mixed fault plan", () => {
         records,
         shards: 4,
         recordBytes: 100,
-        plan: { seed: 42, throttle: 0.2, internalFailure: 0.02, serverError: 0.05, resetBeforeForward: 0.02, resetAfterForward: 0.01 }
+        plan: {
+          seed: 42,
+          throttle: 0.2,
+          internalFailure: 0.02,
+          serverError: 0.05,
+          resetBeforeForward: 0.02,
+          resetAfterForward: 0.01
+        }
       })
       const { counters, stats, tally } = figures
       printFigures([{
@@ -25,7 +32,9 @@ describe("100,000 records under the mixed fault plan", () => {
         peakRss: `${mib(figures.peakRss)} MiB (writer and embedded Kinesis in one process)`,
         seconds: figures.elapsedMillis / 1000
       }])
-      process.stdout.write(`proxy: ${JSON.stringify({ ...counters, shards: undefined })}\nwriter: ${JSON.stringify(stats)}\n`)
+      process.stdout.write(
+        `proxy: ${JSON.stringify({ ...counters, shards: undefined })}\nwriter: ${JSON.stringify(stats)}\n`
+      )
 
       expect(tally.missing).toEqual([])
       expect(tally.unexpected).toBe(0)

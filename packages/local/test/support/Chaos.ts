@@ -191,9 +191,29 @@ export interface FiguresRow {
 
 /** Prints figure rows as a Markdown table, ready to paste. */
 export const printFigures = (rows: ReadonlyArray<FiguresRow>): void => {
-  const header = "| run | records offered | stored (distinct) | duplicates | failed and reported | lost | peak memory (RSS) | time |"
+  const cells = (values: ReadonlyArray<string>) => `| ${values.join(" | ")} |`
+  const header = cells([
+    "run",
+    "records offered",
+    "stored (distinct)",
+    "duplicates",
+    "failed and reported",
+    "lost",
+    "peak memory (RSS)",
+    "time"
+  ])
+  const count = (n: number) => n.toLocaleString("en")
   const lines = rows.map((row) =>
-    `| ${row.run} | ${row.offered.toLocaleString("en")} | ${row.distinct.toLocaleString("en")} | ${row.duplicates.toLocaleString("en")} | ${row.failedReported.toLocaleString("en")} | ${row.lost} | ${row.peakRss} | ${row.seconds.toFixed(1)} s |`
+    cells([
+      row.run,
+      count(row.offered),
+      count(row.distinct),
+      count(row.duplicates),
+      count(row.failedReported),
+      count(row.lost),
+      row.peakRss,
+      `${row.seconds.toFixed(1)} s`
+    ])
   )
   process.stdout.write(`\n${[header, "|---|---:|---:|---:|---:|---:|---|---:|", ...lines].join("\n")}\n\n`)
 }

@@ -31,7 +31,9 @@ export const spawnLocal = (options: LocalKinesis.Options): Effect.Effect<Remote,
       return yield* Effect.fail(new Error(`${servePath} is missing: build first (npm run test:reliability does)`))
     }
     const child = yield* Effect.acquireRelease(
-      Effect.sync(() => spawn(process.execPath, [servePath, JSON.stringify(options)], { stdio: ["pipe", "pipe", "inherit"] })),
+      Effect.sync(() =>
+        spawn(process.execPath, [servePath, JSON.stringify(options)], { stdio: ["pipe", "pipe", "inherit"] })
+      ),
       (child) =>
         Effect.async<void>((resume) => {
           if (child.exitCode !== null) return resume(Effect.void)
@@ -67,7 +69,8 @@ export const readAll = (kinesis: Kinesis.Service, stream: string): Effect.Effect
         { abortSignal }
       )).ShardIterator
       while (iterator !== undefined) {
-        const page = await client.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: 10_000 }), { abortSignal })
+        const request = new GetRecordsCommand({ ShardIterator: iterator, Limit: 10_000 })
+        const page = await client.send(request, { abortSignal })
         const got = page.Records ?? []
         for (const record of got) {
           records.push({
