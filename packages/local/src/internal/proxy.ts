@@ -198,6 +198,8 @@ interface Decision {
   readonly fault: RequestFaultKind | undefined
   readonly delayMillis: number | undefined
   readonly failIndexes: KinesisProxy.IndexFault | undefined
+  // The error to answer with, as the plan said when the request came (the plan may change during a delay).
+  readonly error: KinesisProxy.ErrorFault | undefined
 }
 
 /** The proxy's state and request handling, over a clock in milliseconds. */
@@ -267,7 +269,7 @@ export const start = (
     const failIndexes = plan.failIndexes !== undefined && allowed("failIndexes", plan.failIndexes.times) ?
       plan.failIndexes :
       undefined
-    return { fault, delayMillis, failIndexes }
+    return { fault, delayMillis, failIndexes, error: plan.error }
   }
 
   const recordFault = (decision: Decision | undefined, index: number): KinesisProxy.RecordErrorCode | undefined => {
@@ -626,7 +628,7 @@ export const start = (
         return sendError(res, 500, "InternalFailure", errorMessage("InternalFailure", stream, operation))
       case "error": {
         counters.faults.error++
-        const fault = plan.error!
+        const fault = decision.error!
         const message = fault.message ?? errorMessage(fault.type, stream, operation)
         return sendError(res, fault.status ?? 400, fault.type, message)
       }
