@@ -427,6 +427,31 @@ describe("KinesisWriter shutdown", () => {
       ])
       expect(logs.lines.some((line) => line.level === "WARN" && line.message.includes("ShutdownTimeout"))).toBe(true)
     }))
+  it.effect("at the shutdown deadline, reports records waiting behind a full maxInFlight, starting no new request", () =>
+    Effect.gen(function*() {
+      const kinesis = scriptedKinesis(() => Effect.never)
+      const scope = yield* Scope.make()
+      const writer = yield* KinesisWriter.make({
+        stream: "s",
+        linger: 0,
+        maxBatchRecords: 5,
+        maxInFlight: 1,
+        requestTimeout: "1 minute",
+        shutdownTimeout: "500 millis"
+      }).pipe(Effect.provide(kinesis.layer), Scope.extend(scope))
+      for (let i = 0; i < 5; i++) yield* writer.enqueue(`enqueued ${i}`)
+      const puts = yield* Effect.forEach([5, 6, 7, 8, 9], (i) => Effect.fork(writer.put(`put ${i}`)))
+      yield* idle
+      expect(kinesis.calls).toHaveLength(1)
+      const closing = yield* Effect.fork(Scope.close(scope, Exit.void))
+      yield* TestClock.adjust("500 millis")
+      yield* Fiber.join(closing)
+      expect(kinesis.calls).toHaveLength(1)
+      for (const put of puts) expect(yield* Fiber.join(put).pipe(Effect.flip)).toMatchObject({ code: "ShutdownTimeout" })
+      const stats = yield* writer.stats
+      expect(stats).toMatchObject({ accepted: 10, delivered: 0, failed: 10, bufferedRecords: 0, inFlight: 0 })
+      expect((yield* writer.flush.pipe(Effect.flip)).failures).toHaveLength(5)
+    }))
 })
 
 describe("KinesisWriter logging", () => {

@@ -428,7 +428,7 @@ export const make = (options: Resolved): Effect.Effect<Service, never, Kinesis |
     })
 
     // Interruptible even when built inside an uninterruptible region (a layer), so that closing can stop it.
-    yield* Effect.forkScoped(Effect.interruptible(batching))
+    const batcher = yield* Effect.forkScoped(Effect.interruptible(batching))
 
     const closedError = new WriterClosed({ stream: options.stream })
 
@@ -534,6 +534,8 @@ export const make = (options: Resolved): Effect.Effect<Service, never, Kinesis |
         yield* Fiber.interrupt(timer)
         if (!finished) {
           drained = undefined
+          // Stop batching first: stopped senders wake it, and at this point it would send everything left at once.
+          yield* Fiber.interrupt(batcher)
           const inFlight = [...inFlightBatches]
           yield* FiberSet.clear(senders)
           // Senders settle what they can before they stop; every record none of them settled is reported here.
