@@ -67,9 +67,10 @@ into \`docs/bench\` (\`--out DIR\` to write elsewhere).
   time alone.
 - **Records/s** runs from the first record offered until the writer says every record is settled (\`flush\`,
   \`onIdle\`, its last callback). **CPU us/rec** is the writer process's user + system CPU over that span,
-  per record. **Peak RSS** is the kernel's maximum resident set of the writer process (startup included);
-  **peak heap** is the JS heap in use plus the external memory V8 accounts for (where record bytes live, in
-  ArrayBuffers), sampled every 10 ms and every 1,024 records offered.
+  per record. **Peak RSS** is the kernel's high-water mark of the writer process's own memory (\`VmHWM\`,
+  startup included; not \`maxRSS\`, which a forked child inherits from its parent); **peak heap** is the JS
+  heap in use plus the external memory V8 accounts for (where record bytes live, in ArrayBuffers), sampled
+  every 10 ms and every 1,024 records offered.
 
 ## The writers
 

@@ -1,6 +1,7 @@
 /**
  * One run of one writer in this process: set the writer up, offer the records, measure time, CPU and memory.
  */
+import * as fs from "node:fs"
 import * as v8 from "node:v8"
 import type { Job, Measured, WriterName } from "./Job.js"
 import * as Offer from "./Offer.js"
@@ -25,6 +26,20 @@ const load = async (name: WriterName): Promise<Writer> => {
   }
 }
 
+/**
+ * The most RSS this process has had. On Linux, `VmHWM` of this process's own memory map: `maxRSS` (getrusage)
+ * would carry over the parent's RSS at `fork`, so every child would show at least the orchestrator's size.
+ */
+const peakRss = (): number => {
+  try {
+    const kib = /VmHWM:\s+(\d+) kB/.exec(fs.readFileSync("/proc/self/status", "utf8"))?.[1]
+    if (kib !== undefined) return Number(kib) * 1024
+  } catch {
+    // Not Linux: getrusage is what there is.
+  }
+  return process.resourceUsage().maxRSS * 1024
+}
+
 /** Runs one job in this process and measures it. */
 export const runJob = async (job: Job): Promise<Measured> => {
   const prepared = await (await load(job.writer))(job)
@@ -46,7 +61,7 @@ export const runJob = async (job: Job): Promise<Measured> => {
     cpuMs: (used.user + used.system) / 1000,
     baselineRssBytes: baseline.rss,
     baselineHeapBytes: baselineHeap.used_heap_size + baselineHeap.external_memory,
-    peakRssBytes: process.resourceUsage().maxRSS * 1024,
+    peakRssBytes: peakRss(),
     peakHeapBytes: probe.peakHeap,
     reportedFailed
   }
