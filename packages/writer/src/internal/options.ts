@@ -56,6 +56,14 @@ export const defaults = {
   logBatches: false
 } as const
 
+// Negative in any form a DurationInput takes: number, bigint, "-5 seconds", [-1, 0] (a Duration is never negative).
+const isNegative = (value: unknown): boolean => {
+  if (typeof value === "number" || typeof value === "bigint") return !(value >= 0)
+  if (typeof value === "string") return /^\s*-/.test(value)
+  if (Array.isArray(value)) return value.some((part) => Number(part) < 0)
+  return false
+}
+
 const streamName = /^[a-zA-Z0-9_.-]{1,128}$/
 const streamArn = /^arn:[a-z0-9-]+:kinesis:[a-z0-9-]*:[0-9]*:stream\/([a-zA-Z0-9_.-]{1,128})$/
 
@@ -72,8 +80,8 @@ export const resolve = (options: Options): Either.Either<Resolved, InvalidOption
   }
   const millis = (name: string, value: Duration.DurationInput | undefined, fallback: Duration.Duration): number => {
     if (value === undefined) return Duration.toMillis(fallback)
-    // Duration clamps a negative number to zero without a word: a negative option is a mistake to name instead.
-    if ((typeof value === "number" || typeof value === "bigint") && !(value >= 0)) {
+    // Duration clamps a negative value to zero without a word: a negative option is a mistake to name instead.
+    if (isNegative(value)) {
       problems.push(`${name} must not be negative`)
       return Duration.toMillis(fallback)
     }

@@ -1,6 +1,7 @@
 import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
+import * as ExecutionStrategy from "effect/ExecutionStrategy"
 import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
 import * as FiberRef from "effect/FiberRef"
@@ -10,7 +11,7 @@ import * as LogLevel from "effect/LogLevel"
 import * as Random from "effect/Random"
 import * as ScheduleDecision from "effect/ScheduleDecision"
 import * as Intervals from "effect/ScheduleIntervals"
-import type * as Scope from "effect/Scope"
+import * as Scope from "effect/Scope"
 import * as Batch from "../Batch.js"
 import { DeliveryFailed, type InvalidRecord, KinesisError, RecordFailed, WriterClosed } from "../Errors.js"
 import { Kinesis } from "../Kinesis.js"
@@ -68,6 +69,8 @@ interface Pending {
   attempts: number
   scheduleState: unknown
   settled: boolean
+  // A request that carried it went unanswered (timeout, reset, 5xx): Kinesis may hold it already.
+  maybeStored: boolean
   readonly result: Deferred.Deferred<RecordResult, RecordFailed> | undefined
 }
 
@@ -95,6 +98,12 @@ const now = (clock: { unsafeCurrentTimeMillis(): number }) => clock.unsafeCurren
 
 /** Builds a writer in the current scope; closing the scope stops intake and drains within `shutdownTimeout`. */
 export const make = (options: Resolved): Effect.Effect<Service, never, Kinesis | Scope.Scope> =>
+  // The drain needs its finalizers run in order (drain, then batching fiber, then senders), whatever the caller's
+  // scope does: a parallel scope would stop the senders while the drain waits for them.
+  Effect.flatMap(Effect.scope, (parent) =>
+    Effect.flatMap(Scope.fork(parent, ExecutionStrategy.sequential), (own) => Scope.extend(build(options), own)))
+
+const build = (options: Resolved): Effect.Effect<Service, never, Kinesis | Scope.Scope> =>
   Effect.gen(function*() {
     const kinesis = yield* Kinesis
     const clock = yield* Effect.clock
@@ -119,6 +128,7 @@ export const make = (options: Resolved): Effect.Effect<Service, never, Kinesis |
     let nextSeq = 0
     let urgentUpTo = -1 // records up to this seq are sent without waiting for linger (flush, shutdown)
     let closed = false
+    let stopped = false // the shutdown deadline passed: nothing is sent any more
     let wakeup: Deferred.Deferred<void> | undefined
     let drained: Deferred.Deferred<boolean> | undefined // true when everything settled, false at the timeout
     const counters = { accepted: 0, delivered: 0, failed: 0, retried: 0, requests: 0, failedRequests: 0 }
@@ -146,6 +156,7 @@ export const make = (options: Resolved): Effect.Effect<Service, never, Kinesis |
         attempts: 0,
         scheduleState: undefined,
         settled: false,
+        maybeStored: false,
         result
       }
       const wasEmpty = fresh.length === freshHead
@@ -181,6 +192,7 @@ export const make = (options: Resolved): Effect.Effect<Service, never, Kinesis |
 
     // A record leaves the buffer: its room goes to waiters, and flushes that wait for it move on.
     const release = (pending: Pending) => {
+      if (pending.settled) return // settled once only, so the counts and flushes stay exact
       pending.settled = true
       heldRecords--
       heldBytes -= pending.record.size
@@ -260,7 +272,21 @@ export const make = (options: Resolved): Effect.Effect<Service, never, Kinesis |
         const time = now(clock)
         for (const { error, item } of rejected) {
           const state = item.scheduleState === undefined ? options.retry.initial : item.scheduleState
-          const [next, , decision] = yield* options.retry.step(time, error, state)
+          const stepped = yield* options.retry.step(time, error, state).pipe(Effect.either, Effect.catchAllDefect((defect) =>
+            Effect.succeed(Either.left(defect))
+          ))
+          if (Either.isLeft(stepped)) {
+            // A schedule that throws is a bug in the caller's code: the record fails with it, it is not lost.
+            const reason = stepped.left instanceof Error ? stepped.left.message : String(stepped.left)
+            givenUp.push({
+              pending: item,
+              code: error.code,
+              detail: `${error.detail} (the retry schedule failed: ${reason})`,
+              retriable: true
+            })
+            continue
+          }
+          const [next, , decision] = stepped.right
           if (ScheduleDecision.isDone(decision)) {
             givenUp.push({ pending: item, code: error.code, detail: error.detail, retriable: true })
           } else {
@@ -313,7 +339,11 @@ export const make = (options: Resolved): Effect.Effect<Service, never, Kinesis |
           if (Either.isLeft(response)) {
             const error = response.left
             counters.failedRequests++
-            errors.add(error.message)
+            errors.add(error.detail === "" ? error.code : error.detail)
+            // No answer, or a server error: the request may have been processed, so its records may be stored.
+            if (error.statusCode === undefined || error.statusCode >= 500) {
+              for (const pending of batch) pending.maybeStored = true
+            }
             if (error.retriable) yield* retryOrFail(batch.map((item) => ({ item, error })))
             else {
               yield* fail(
@@ -340,6 +370,19 @@ export const make = (options: Resolved): Effect.Effect<Service, never, Kinesis |
             )
           }
         }).pipe(
+          // A defect while settling is a bug, but its records must still end somewhere: they fail, loudly.
+          Effect.catchAllDefect((defect) =>
+            Effect.suspend(() => {
+              const queued = new Set(retries)
+              const stranded = batch.filter((pending) => !pending.settled && !queued.has(pending))
+              return fail(stranded.map((pending) => ({
+                pending,
+                code: "WriterDefect",
+                detail: `the writer failed while settling a response: ${String(defect)}`,
+                retriable: false
+              }))).pipe(Effect.zipRight(Effect.logError("the writer failed while settling a response", defect)))
+            })
+          ),
           Effect.ensuring(Effect.sync(() => {
             inFlightBatches.delete(batch)
             wake()
@@ -378,21 +421,22 @@ export const make = (options: Resolved): Effect.Effect<Service, never, Kinesis |
       const fits = (pending: Pending) =>
         batch.length < limits.maxBatchRecords &&
         (batch.length === 0 || bytes + pending.record.size <= limits.maxBatchBytes)
+      // Original order: no record, retried or fresh, jumps a ready retry that did not fit; it leads the next batch.
+      let open = true
       if (readyCount > 0) {
         const waiting: Array<Pending> = []
-        let open = true
         for (const pending of retries) {
           if (open && pending.readyAt <= time && fits(pending)) {
             batch.push(pending)
             bytes += pending.record.size
           } else {
-            if (pending.readyAt <= time) open = false // keep original order: no later record jumps a skipped one
+            if (pending.readyAt <= time) open = false
             waiting.push(pending)
           }
         }
         retries = waiting
       }
-      while (freshHead < fresh.length && fits(fresh[freshHead])) {
+      while (open && freshHead < fresh.length && fits(fresh[freshHead])) {
         const pending = fresh[freshHead++]
         batch.push(pending)
         bytes += pending.record.size
@@ -432,35 +476,41 @@ export const make = (options: Resolved): Effect.Effect<Service, never, Kinesis |
 
     const closedError = new WriterClosed({ stream: options.stream })
 
+    // Decided in one synchronous step: the runtime may yield between two steps, and a check made before a yield
+    // (room, closed) may be stale after it.
     const take = (record: Record.Encoded, result: Pending["result"]): Effect.Effect<void, WriterClosed> =>
-      Effect.suspend(() => {
+      Effect.uninterruptibleMask((restore) => {
         if (closed) return Effect.fail(closedError)
         if (waiters.length === 0 && hasRoom(record.size)) {
           admit(record, result)
           return Effect.void
         }
-        return Effect.uninterruptibleMask((restore) => {
-          const waiter: Waiter = { size: record.size, admitted: Deferred.unsafeMake(fiberId), granted: false }
-          waiters.push(waiter)
-          return restore(Deferred.await(waiter.admitted)).pipe(
-            Effect.onInterrupt(() =>
-              Effect.sync(() => {
-                // An interrupted caller's record is not taken: its granted room goes back, or it leaves the line.
-                if (waiter.granted) releaseReservation(record.size)
-                else {
-                  const index = waiters.indexOf(waiter)
-                  if (index >= 0) waiters.splice(index, 1)
-                  grantWaiters()
-                }
-              })
-            ),
-            Effect.zipRight(Effect.sync(() => {
-              reservedRecords--
-              reservedBytes -= record.size
-              admit(record, result)
-            }))
-          )
-        })
+        const waiter: Waiter = { size: record.size, admitted: Deferred.unsafeMake(fiberId), granted: false }
+        waiters.push(waiter)
+        return restore(Deferred.await(waiter.admitted)).pipe(
+          Effect.onInterrupt(() =>
+            Effect.sync(() => {
+              // An interrupted caller's record is not taken: its granted room goes back, or it leaves the line.
+              if (waiter.granted) releaseReservation(record.size)
+              else {
+                const index = waiters.indexOf(waiter)
+                if (index >= 0) waiters.splice(index, 1)
+                grantWaiters()
+              }
+            })
+          ),
+          Effect.zipRight(Effect.suspend(() => {
+            // Room granted before the shutdown deadline, taken after it: nothing sends any more, so refuse.
+            if (stopped) {
+              releaseReservation(record.size)
+              return Effect.fail(closedError)
+            }
+            reservedRecords--
+            reservedBytes -= record.size
+            admit(record, result)
+            return Effect.void
+          }))
+        )
       })
 
     const encode = (message: unknown, key: Record.Key | undefined) =>
@@ -534,6 +584,7 @@ export const make = (options: Resolved): Effect.Effect<Service, never, Kinesis |
         yield* Fiber.interrupt(timer)
         if (!finished) {
           drained = undefined
+          stopped = true
           // Stop batching first: stopped senders wake it, and at this point it would send everything left at once.
           yield* Fiber.interrupt(batcher)
           const inFlight = [...inFlightBatches]
@@ -545,12 +596,13 @@ export const make = (options: Resolved): Effect.Effect<Service, never, Kinesis |
           fresh = []
           freshHead = 0
           freshBytes = 0
+          const unanswered = new Set(inFlight.flat())
           const unsettled = [...left].filter((pending) => !pending.settled).sort((a, b) => a.seq - b.seq)
           yield* fail(unsettled.map((pending) => ({
             pending,
             code: "ShutdownTimeout",
             detail: `not stored within the shutdown timeout of ${options.shutdownTimeoutMillis} ms` +
-              (pending.attempts > 0 ? " (an unanswered request may have stored it)" : ""),
+              (unanswered.has(pending) || pending.maybeStored ? " (an unanswered request may have stored it)" : ""),
             retriable: true
           })))
         }
