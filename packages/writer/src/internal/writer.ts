@@ -356,10 +356,17 @@ const build = (options: Resolved): Effect.Effect<Service, never, Kinesis | Scope
             for (const { item, sequenceNumber, shardId } of settlement.delivered) deliver(item, shardId, sequenceNumber)
             for (const { code, detail } of settlement.retry) errors.add(detail === "" ? code : detail)
             for (const { code, detail } of settlement.failed) errors.add(detail === "" ? code : detail)
-            yield* retryOrFail(settlement.retry.map(({ code, detail, item }) => ({
-              item,
-              error: new KinesisError({ operation: "PutRecords", code, detail, retriable: true })
-            })))
+            // One error per distinct answer, not per record: building an Error captures a stack trace.
+            const shared = new Map<string, KinesisError>()
+            yield* retryOrFail(settlement.retry.map(({ code, detail, item }) => {
+              const key = `${code}\n${detail}`
+              let error = shared.get(key)
+              if (error === undefined) {
+                error = new KinesisError({ operation: "PutRecords", code, detail, retriable: true })
+                shared.set(key, error)
+              }
+              return { item, error }
+            }))
             yield* fail(settlement.failed.map(({ code, detail, item }) => ({ pending: item, code, detail, retriable: false })))
           }
           if (options.logBatches) {
