@@ -82,7 +82,7 @@ export declare namespace KinesisWriter {
    * - `maxBufferedRecords` (10,000), `maxBufferedBytes` (64 MiB): what the writer holds before `enqueue` waits.
    * - `maxInFlight` (8): PutRecords requests at once.
    * - `retry`: a `Schedule` stepped with each failure of a record; its delay says when to send it again,
-   *   its end fails the record. Default: exponential from 100 ms, capped at 5 s, jittered, for 30 s.
+   *   its end fails the record. Default: exponential from 100 ms, capped at 1 s, jittered, for 30 s.
    * - `requestTimeout` (10 seconds): a PutRecords request with no answer by then is retried.
    * - `shutdownTimeout` (30 seconds): how long closing may drain.
    * - `logBatches` (false): a Debug line before and after each request.

@@ -90,11 +90,13 @@ export const classify = (operation: string, error: unknown): KinesisError => {
 export type RetryInput = KinesisError
 
 /**
- * The default retry schedule: exponential from 100 ms, doubling, each delay capped at 5 seconds and jittered
+ * The default retry schedule: exponential from 100 ms, doubling, each delay capped at 1 second and jittered
  * (so writers that failed together do not retry together), for up to 30 seconds after a record's first failure.
+ * The cap is short because throttling passes within a second (the limits are per second): a longer wait leaves
+ * the stream's capacity idle.
  */
 export const defaultSchedule: Schedule.Schedule<unknown, RetryInput> = Schedule.exponential("100 millis", 2).pipe(
-  Schedule.modifyDelay((delay) => Duration.min(delay, Duration.seconds(5))),
+  Schedule.modifyDelay((delay) => Duration.min(delay, Duration.seconds(1))),
   Schedule.jittered,
   Schedule.upTo("30 seconds")
 )

@@ -217,6 +217,22 @@ describe("KinesisWriter retries", () => {
       expect((yield* writer.stats).retried).toBe(2)
     }))
 
+  it.scoped("sends records rejected together back together, in one request, though the schedule jitters", () =>
+    Effect.gen(function*() {
+      const kinesis = scriptedKinesis((input, call) =>
+        call === 0 ?
+          Effect.succeed(response(input.Records!.map(() => ({ code: "ProvisionedThroughputExceededException" })))) :
+          storeAll(input, call)
+      )
+      const writer = yield* KinesisWriter.make({ stream: "s", linger: 0 }).pipe(Effect.provide(kinesis.layer))
+      for (let i = 0; i < 20; i++) yield* writer.enqueue(`r${i}`)
+      const flushing = yield* Effect.fork(writer.flush)
+      yield* TestClock.adjust("1 second") // the default schedule's first delay is 100 ms, jittered
+      yield* Fiber.join(flushing)
+      expect(kinesis.calls.map((call) => call.Records!.length)).toEqual([20, 20])
+      expect(kinesis.texts(1)).toEqual(Array.from({ length: 20 }, (_, i) => `r${i}`))
+    }))
+
   it.scoped("fails a record with RecordFailed when the schedule ends", () =>
     Effect.gen(function*() {
       const kinesis = scriptedKinesis((input) =>

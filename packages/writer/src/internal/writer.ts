@@ -87,6 +87,9 @@ interface Flush {
   readonly done: Deferred.Deferred<void>
 }
 
+// What a retry schedule decided for a record: give up, or send again from `readyAt` on, with its next state.
+type Decision = { readonly done: true } | { readonly done: false; readonly next: unknown; readonly readyAt: number }
+
 interface Failure {
   readonly pending: Pending
   readonly code: string
@@ -265,16 +268,32 @@ const build = (options: Resolved): Effect.Effect<Service, never, Kinesis | Scope
     }
 
     // Steps each record's own schedule with its error: a delay puts it back, the schedule's end fails it.
+    // Records in the same state failing with the same error get the same decision, so the schedule is stepped once
+    // for them all: they share the step's state (and jitter) from then on, become ready together, and go out in
+    // one batch instead of a few at a time.
     const retryOrFail = (rejected: ReadonlyArray<{ readonly item: Pending; readonly error: KinesisError }>) =>
       Effect.gen(function*() {
         const again: Array<Pending> = []
         const givenUp: Array<Failure> = []
         const time = now(clock)
+        const decided = new Map<unknown, Map<KinesisError, Either.Either<Decision, unknown>>>()
         for (const { error, item } of rejected) {
           const state = item.scheduleState === undefined ? options.retry.initial : item.scheduleState
-          const stepped = yield* options.retry.step(time, error, state).pipe(Effect.either, Effect.catchAllDefect((defect) =>
-            Effect.succeed(Either.left(defect))
-          ))
+          let byError = decided.get(state)
+          if (byError === undefined) decided.set(state, byError = new Map())
+          let stepped = byError.get(error)
+          if (stepped === undefined) {
+            stepped = yield* options.retry.step(time, error, state).pipe(
+              Effect.map(([next, , decision]): Decision =>
+                ScheduleDecision.isDone(decision) ?
+                  { done: true } :
+                  { done: false, next, readyAt: Math.max(time, Intervals.start(decision.intervals)) }
+              ),
+              Effect.either,
+              Effect.catchAllDefect((defect) => Effect.succeed(Either.left(defect)))
+            )
+            byError.set(error, stepped)
+          }
           if (Either.isLeft(stepped)) {
             // A schedule that throws is a bug in the caller's code: the record fails with it, it is not lost.
             const reason = stepped.left instanceof Error ? stepped.left.message : String(stepped.left)
@@ -284,14 +303,11 @@ const build = (options: Resolved): Effect.Effect<Service, never, Kinesis | Scope
               detail: `${error.detail} (the retry schedule failed: ${reason})`,
               retriable: true
             })
-            continue
-          }
-          const [next, , decision] = stepped.right
-          if (ScheduleDecision.isDone(decision)) {
+          } else if (stepped.right.done) {
             givenUp.push({ pending: item, code: error.code, detail: error.detail, retriable: true })
           } else {
-            item.scheduleState = next
-            item.readyAt = Math.max(time, Intervals.start(decision.intervals))
+            item.scheduleState = stepped.right.next
+            item.readyAt = stepped.right.readyAt
             again.push(item)
           }
         }
@@ -481,13 +497,20 @@ const build = (options: Resolved): Effect.Effect<Service, never, Kinesis | Scope
     // Interruptible even when built inside an uninterruptible region (a layer), so that closing can stop it.
     const batcher = yield* Effect.forkScoped(Effect.interruptible(batching))
 
-    const closedError = new WriterClosed({ stream: options.stream })
 
-    // Decided in one synchronous step: the runtime may yield between two steps, and a check made before a yield
-    // (room, closed) may be stale after it.
-    const take = (record: Record.Encoded, result: Pending["result"]): Effect.Effect<void, WriterClosed> =>
-      Effect.uninterruptibleMask((restore) => {
-        if (closed) return Effect.fail(closedError)
+    const closedError = new WriterClosed({ stream: options.stream })
+    const closedFailure = Effect.fail(closedError)
+
+    // Called synchronously, inside the caller's step: with room, the record is taken in that same step. Each check
+    // is made again in the step that joins the line, since the runtime may yield between two steps.
+    const take = (record: Record.Encoded, result: Pending["result"]): Effect.Effect<void, WriterClosed> => {
+      if (closed) return closedFailure
+      if (waiters.length === 0 && hasRoom(record.size)) {
+        admit(record, result)
+        return Effect.void
+      }
+      return Effect.uninterruptibleMask((restore) => {
+        if (closed) return closedFailure
         if (waiters.length === 0 && hasRoom(record.size)) {
           admit(record, result)
           return Effect.void
@@ -519,6 +542,7 @@ const build = (options: Resolved): Effect.Effect<Service, never, Kinesis | Scope
           }))
         )
       })
+    }
 
     const encode = (message: unknown, key: Record.Key | undefined) =>
       Record.encode(message, key, randomKey, options.maxRecordBytes)
