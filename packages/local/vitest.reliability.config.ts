@@ -16,6 +16,6 @@ export default defineConfig({
     fileParallelism: false,
     // A collection before the memory baseline, so that it is the program's and not the garbage's.
     poolOptions: { forks: { execArgv: ["--expose-gc"] } },
-    env: { RELIABILITY_PROPERTY_RUNS: "100" }
+    env: { ...shared.test?.env, RELIABILITY_PROPERTY_RUNS: "100" }
   }
 })
