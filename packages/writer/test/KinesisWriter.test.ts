@@ -14,10 +14,18 @@ import {
   Scope,
   TestClock
 } from "effect"
-import { type Answer, requestError, response, scriptedKinesis, storeAll, text } from "./support/ScriptedKinesis.js"
+import {
+  type Answer,
+  gate,
+  idle,
+  requestError,
+  response,
+  scriptedKinesis,
+  storeAfter,
+  storeAll,
+  text
+} from "./support/ScriptedKinesis.js"
 
-// Lets every ready fiber run: the writer's batching fiber and its senders, which answer at once when scripted.
-const idle = Effect.forEach(Array.from({ length: 50 }), () => Effect.yieldNow(), { discard: true })
 
 const capture = () => {
   const lines: Array<{ readonly level: string; readonly message: string }> = []
@@ -27,7 +35,6 @@ const capture = () => {
   return { lines, layer: Logger.add(logger) }
 }
 
-const gate = () => Deferred.unsafeMake<void>(0 as never)
 
 describe("KinesisWriter batching", () => {
   it.scoped("sends a partial batch when linger ends, not before", () =>
@@ -74,7 +81,7 @@ describe("KinesisWriter batching", () => {
   it.scoped("keeps at most maxInFlight requests open at once", () =>
     Effect.gen(function*() {
       const open = gate()
-      const kinesis = scriptedKinesis((input, call) => Deferred.await(open).pipe(Effect.zipRight(storeAll(input, call))))
+      const kinesis = scriptedKinesis(storeAfter(open))
       const writer = yield* KinesisWriter.make({ stream: "s", linger: 0, maxBatchRecords: 1, maxInFlight: 2 }).pipe(
         Effect.provide(kinesis.layer)
       )
@@ -304,7 +311,7 @@ describe("KinesisWriter backpressure", () => {
   it.scoped("suspends enqueue while maxBufferedRecords are held, and resumes when they are stored", () =>
     Effect.gen(function*() {
       const open = gate()
-      const kinesis = scriptedKinesis((input, call) => Deferred.await(open).pipe(Effect.zipRight(storeAll(input, call))))
+      const kinesis = scriptedKinesis(storeAfter(open))
       const writer = yield* KinesisWriter.make({ stream: "s", linger: 0, maxBufferedRecords: 3 }).pipe(
         Effect.provide(kinesis.layer)
       )
@@ -322,7 +329,7 @@ describe("KinesisWriter backpressure", () => {
   it.scoped("suspends enqueue while maxBufferedBytes are held", () =>
     Effect.gen(function*() {
       const open = gate()
-      const kinesis = scriptedKinesis((input, call) => Deferred.await(open).pipe(Effect.zipRight(storeAll(input, call))))
+      const kinesis = scriptedKinesis(storeAfter(open))
       const writer = yield* KinesisWriter.make({
         stream: "s",
         linger: 0,
@@ -342,7 +349,7 @@ describe("KinesisWriter backpressure", () => {
   it.scoped("an interrupted enqueue or put that waited for room takes nothing, and the writer goes on", () =>
     Effect.gen(function*() {
       const open = gate()
-      const kinesis = scriptedKinesis((input, call) => Deferred.await(open).pipe(Effect.zipRight(storeAll(input, call))))
+      const kinesis = scriptedKinesis(storeAfter(open))
       const writer = yield* KinesisWriter.make({ stream: "s", linger: 0, maxBufferedRecords: 2 }).pipe(
         Effect.provide(kinesis.layer)
       )
@@ -365,7 +372,7 @@ describe("KinesisWriter backpressure", () => {
   it.scoped("interrupting a put whose record was taken still stores the record", () =>
     Effect.gen(function*() {
       const open = gate()
-      const kinesis = scriptedKinesis((input, call) => Deferred.await(open).pipe(Effect.zipRight(storeAll(input, call))))
+      const kinesis = scriptedKinesis(storeAfter(open))
       const writer = yield* KinesisWriter.make({ stream: "s", linger: 0 }).pipe(Effect.provide(kinesis.layer))
       const putting = yield* Effect.fork(writer.put("taken"))
       yield* idle
@@ -397,7 +404,7 @@ describe("KinesisWriter shutdown", () => {
   it.effect("closing fails callers waiting for room with WriterClosed", () =>
     Effect.gen(function*() {
       const open = gate()
-      const kinesis = scriptedKinesis((input, call) => Deferred.await(open).pipe(Effect.zipRight(storeAll(input, call))))
+      const kinesis = scriptedKinesis(storeAfter(open))
       const scope = yield* Scope.make()
       const writer = yield* KinesisWriter.make({ stream: "s", linger: 0, maxBufferedRecords: 1 }).pipe(
         Effect.provide(kinesis.layer),

@@ -14,11 +14,9 @@ import {
   Scope,
   TestClock
 } from "effect"
-import { response, scriptedKinesis, storeAll, text } from "./support/ScriptedKinesis.js"
+import { gate, idle, response, scriptedKinesis, storeAfter, storeAll, text } from "./support/ScriptedKinesis.js"
 
 // Each test here reproduced a bug found in review; they keep it fixed.
-const idle = Effect.forEach(Array.from({ length: 50 }), () => Effect.yieldNow(), { discard: true })
-const gate = () => Deferred.unsafeMake<void>(0 as never)
 const firstLetters = (kinesis: ReturnType<typeof scriptedKinesis>, from: number) =>
   kinesis.calls.slice(from).flatMap((call) => call.Records!.map((record) => text(record)[0]))
 const throttleAll = (input: { readonly Records?: ReadonlyArray<unknown> | undefined }) =>
@@ -72,7 +70,7 @@ describe("KinesisWriter regressions", () => {
             return false
           }
         }
-        const kinesis = scriptedKinesis((input, call) => Deferred.await(open).pipe(Effect.zipRight(storeAll(input, call))))
+        const kinesis = scriptedKinesis(storeAfter(open))
         const scope = yield* Scope.make()
         const writer = yield* KinesisWriter.make({ stream: "s", linger: 0, maxBufferedRecords: 1 }).pipe(
           Effect.provide(kinesis.layer),
@@ -177,7 +175,7 @@ describe("KinesisWriter regressions", () => {
   it.effect("a record granted room before the deadline but taken after it is refused, not stranded", () =>
     Effect.gen(function*() {
       const open = gate()
-      const kinesis = scriptedKinesis((input, call) => Deferred.await(open).pipe(Effect.zipRight(storeAll(input, call))))
+      const kinesis = scriptedKinesis(storeAfter(open))
       const scope = yield* Scope.make()
       const writer = yield* KinesisWriter.make({
         stream: "s",
