@@ -61,7 +61,7 @@ export interface Service {
 }
 
 // One record from the moment the buffer takes it until it is stored or has failed for good.
-interface Pending {
+interface Pending extends Batch.Sized {
   readonly record: Record.Encoded
   readonly seq: number
   // When it last became sendable: when it was taken, or when its retry delay ended. Linger counts from here.
@@ -98,6 +98,23 @@ interface Failure {
 }
 
 const now = (clock: { unsafeCurrentTimeMillis(): number }) => clock.unsafeCurrentTimeMillis()
+
+// Two lists in original order (seq) merged into one; the common case, all of `b` after all of `a`, appends.
+const mergeBySeq = (a: Array<Pending>, b: ReadonlyArray<Pending>): Array<Pending> => {
+  if (b.length === 0) return a
+  if (a.length === 0 || a[a.length - 1].seq < b[0].seq) {
+    for (const pending of b) a.push(pending)
+    return a
+  }
+  const merged: Array<Pending> = []
+  let i = 0
+  let j = 0
+  while (i < a.length || j < b.length) {
+    if (j >= b.length || (i < a.length && a[i].seq < b[j].seq)) merged.push(a[i++])
+    else merged.push(b[j++])
+  }
+  return merged
+}
 
 /** Builds a writer in the current scope; closing the scope stops intake and drains within `shutdownTimeout`. */
 export const make = (options: Resolved): Effect.Effect<Service, never, Kinesis | Scope.Scope> =>
@@ -154,6 +171,7 @@ const build = (options: Resolved): Effect.Effect<Service, never, Kinesis | Scope
     const admit = (record: Record.Encoded, result: Pending["result"]): void => {
       const pending: Pending = {
         record,
+        size: record.size,
         seq: nextSeq++,
         readyAt: now(clock),
         attempts: 0,
@@ -198,7 +216,7 @@ const build = (options: Resolved): Effect.Effect<Service, never, Kinesis | Scope
       if (pending.settled) return // settled once only, so the counts and flushes stay exact
       pending.settled = true
       heldRecords--
-      heldBytes -= pending.record.size
+      heldBytes -= pending.size
       for (let i = flushes.length - 1; i >= 0; i--) {
         const flush = flushes[i]
         if (pending.seq <= flush.upTo && --flush.remaining === 0) {
@@ -249,22 +267,11 @@ const build = (options: Resolved): Effect.Effect<Service, never, Kinesis | Scope
       release(pending)
     }
 
-    // Merges records to retry into `retries`, keeping original order, so they go out ahead of fresh records.
+    // Puts records back to be sent again, in original order, so they go out ahead of records never sent.
     const requeue = (again: ReadonlyArray<Pending>) => {
       if (again.length === 0) return
       counters.retried += again.length
-      if (retries.length === 0 || retries[retries.length - 1].seq < again[0].seq) {
-        for (const pending of again) retries.push(pending)
-      } else {
-        const merged: Array<Pending> = []
-        let i = 0
-        let j = 0
-        while (i < retries.length || j < again.length) {
-          if (j >= again.length || (i < retries.length && retries[i].seq < again[j].seq)) merged.push(retries[i++])
-          else merged.push(again[j++])
-        }
-        retries = merged
-      }
+      retries = mergeBySeq(retries, again)
     }
 
     // Steps each record's own schedule with its error: a delay puts it back, the schedule's end fails it.
@@ -424,7 +431,7 @@ const build = (options: Resolved): Effect.Effect<Service, never, Kinesis | Scope
       for (const pending of retries) {
         if (pending.readyAt <= time) {
           readyCount++
-          readyBytes += pending.record.size
+          readyBytes += pending.size
           earliest = Math.min(earliest, pending.readyAt + lingerMillis)
           if (pending.seq <= urgentUpTo) urgent = true
         } else earliest = Math.min(earliest, pending.readyAt)
@@ -439,31 +446,17 @@ const build = (options: Resolved): Effect.Effect<Service, never, Kinesis | Scope
       if (!urgent && earliest > time && !Batch.isFull(sendable, readyBytes + freshBytes, limits)) {
         return { sleepUntil: earliest }
       }
-      const batch: Array<Pending> = []
-      let bytes = 0
-      const fits = (pending: Pending) =>
-        batch.length < limits.maxBatchRecords &&
-        (batch.length === 0 || bytes + pending.record.size <= limits.maxBatchBytes)
-      // Original order: no record, retried or fresh, jumps a ready retry that did not fit; it leads the next batch.
-      let open = true
-      if (readyCount > 0) {
-        const waiting: Array<Pending> = []
-        for (const pending of retries) {
-          if (open && pending.readyAt <= time && fits(pending)) {
-            batch.push(pending)
-            bytes += pending.record.size
-          } else {
-            if (pending.readyAt <= time) open = false
-            waiting.push(pending)
-          }
-        }
-        retries = waiting
-      }
-      while (open && freshHead < fresh.length && fits(fresh[freshHead])) {
+      const ready: Array<Pending> = []
+      const waiting: Array<Pending> = []
+      for (const pending of retries) (pending.readyAt <= time ? ready : waiting).push(pending)
+      const taken = Batch.next(ready, fresh, freshHead, limits)
+      const batch = ready.slice(0, taken.retries)
+      // Ready retries left out stay ahead of the rest, in their original order.
+      retries = taken.retries === ready.length ? waiting : mergeBySeq(ready.slice(taken.retries), waiting)
+      for (let i = 0; i < taken.fresh; i++) {
         const pending = fresh[freshHead++]
         batch.push(pending)
-        bytes += pending.record.size
-        freshBytes -= pending.record.size
+        freshBytes -= pending.size
       }
       if (freshHead === fresh.length) {
         fresh = []
