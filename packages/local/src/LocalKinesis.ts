@@ -139,24 +139,6 @@ const startServer = (port: number): Effect.Effect<number, never, Scope.Scope> =>
       })
   ).pipe(Effect.map((server) => (server.address() as AddressInfo).port))
 
-/**
- * kinesalite knows streams by name only: move a `StreamARN` to `StreamName` before the request is built, for
- * clients that talk to kinesalite directly (the proxy in front of it translates ARNs by itself).
- */
-export const translateStreamArn = (client: KinesisClient): void => {
-  client.middlewareStack.add(
-    (next) => (args) => {
-      const input = args.input as { StreamARN?: string; StreamName?: string }
-      if (typeof input.StreamARN === "string") {
-        const { StreamARN, ...rest } = input
-        return next({ ...args, input: { ...rest, StreamName: StreamARN.slice(StreamARN.lastIndexOf("/") + 1) } })
-      }
-      return next(args)
-    },
-    { step: "initialize", name: "effectKinesisLocalStreamArn", override: true }
-  )
-}
-
 const makeService = (
   proxy: KinesisProxy.Service,
   kinesaliteEndpoint: string,

@@ -424,31 +424,32 @@ const build = (options: Resolved): Effect.Effect<Service, never, Kinesis | Scope
     const next = (): { readonly batch: Array<Pending> } | { readonly sleepUntil: number } => {
       if (inFlightBatches.size >= maxInFlight) return { sleepUntil: Infinity }
       const time = now(clock)
-      let readyCount = 0
+      const ready: Array<Pending> = []
+      const waiting: Array<Pending> = []
       let readyBytes = 0
       let earliest = Infinity // the moment something changes: a retry delay ends, or the oldest record's linger
       let urgent = false
       for (const pending of retries) {
         if (pending.readyAt <= time) {
-          readyCount++
+          ready.push(pending)
           readyBytes += pending.size
           earliest = Math.min(earliest, pending.readyAt + lingerMillis)
           if (pending.seq <= urgentUpTo) urgent = true
-        } else earliest = Math.min(earliest, pending.readyAt)
+        } else {
+          waiting.push(pending)
+          earliest = Math.min(earliest, pending.readyAt)
+        }
       }
       const freshCount = fresh.length - freshHead
       if (freshCount > 0) {
         earliest = Math.min(earliest, fresh[freshHead].readyAt + lingerMillis)
         if (fresh[freshHead].seq <= urgentUpTo) urgent = true
       }
-      const sendable = readyCount + freshCount
+      const sendable = ready.length + freshCount
       if (sendable === 0) return { sleepUntil: earliest }
       if (!urgent && earliest > time && !Batch.isFull(sendable, readyBytes + freshBytes, limits)) {
         return { sleepUntil: earliest }
       }
-      const ready: Array<Pending> = []
-      const waiting: Array<Pending> = []
-      for (const pending of retries) (pending.readyAt <= time ? ready : waiting).push(pending)
       const taken = Batch.next(ready, fresh, freshHead, limits)
       const batch = ready.slice(0, taken.retries)
       // Ready retries left out stay ahead of the rest, in their original order.
