@@ -47,7 +47,8 @@ export class KinesisWriter extends Context.Tag("@effect-kinesis/writer/KinesisWr
    * Options from the environment: `KINESIS_STREAM` (required), and optionally `KINESIS_LINGER`,
    * `KINESIS_MAX_BATCH_RECORDS`, `KINESIS_MAX_BATCH_BYTES`, `KINESIS_MAX_RECORD_BYTES`,
    * `KINESIS_MAX_BUFFERED_RECORDS`, `KINESIS_MAX_BUFFERED_BYTES`, `KINESIS_MAX_IN_FLIGHT`,
-   * `KINESIS_REQUEST_TIMEOUT`, `KINESIS_SHUTDOWN_TIMEOUT` and `KINESIS_LOG_BATCHES`.
+   * `KINESIS_REQUEST_TIMEOUT`, `KINESIS_SHUTDOWN_TIMEOUT`, `KINESIS_LOG_BATCHES`, `KINESIS_ORDERED`,
+   * `KINESIS_SHARD_AWARE`, `KINESIS_SHARD_CAPACITY` and `KINESIS_SHARD_MAP_REFRESH`.
    */
   static readonly config: Config.Config<KinesisWriter.Options> = Config.all({
     stream: Config.string("KINESIS_STREAM"),
@@ -60,7 +61,11 @@ export class KinesisWriter extends Context.Tag("@effect-kinesis/writer/KinesisWr
     maxInFlight: optional(Config.integer("KINESIS_MAX_IN_FLIGHT")),
     requestTimeout: optional(Config.duration("KINESIS_REQUEST_TIMEOUT")),
     shutdownTimeout: optional(Config.duration("KINESIS_SHUTDOWN_TIMEOUT")),
-    logBatches: optional(Config.boolean("KINESIS_LOG_BATCHES"))
+    logBatches: optional(Config.boolean("KINESIS_LOG_BATCHES")),
+    ordered: optional(Config.boolean("KINESIS_ORDERED")),
+    shardAware: optional(Config.boolean("KINESIS_SHARD_AWARE")),
+    shardCapacity: optional(Config.number("KINESIS_SHARD_CAPACITY")),
+    shardMapRefresh: optional(Config.duration("KINESIS_SHARD_MAP_REFRESH"))
   })
 
   /** The defaults of every option but `stream`. */
@@ -86,6 +91,12 @@ export declare namespace KinesisWriter {
    * - `requestTimeout` (10 seconds): a PutRecords request with no answer by then is retried.
    * - `shutdownTimeout` (30 seconds): how long closing may drain.
    * - `logBatches` (false): a Debug line before and after each request.
+   * - `ordered` (false): records with the same partition key are stored in the order taken, also across retries.
+   * - `shardAware` (true): predict each record's shard from the stream's shard map and pace each shard to its
+   *   write limits, adapting to throttling; `false` sends shard-blind.
+   * - `shardCapacity` (1): the fraction of each shard's limits this writer aims for, below 1 when other
+   *   producers share the stream.
+   * - `shardMapRefresh` (1 minute): how often the shard map is reloaded (also at once after resharding).
    */
   export type Options = internalOptions.Options
   /** The writer's operations. */

@@ -20,6 +20,10 @@ export interface Options {
   readonly requestTimeout?: Duration.DurationInput | undefined
   readonly shutdownTimeout?: Duration.DurationInput | undefined
   readonly logBatches?: boolean | undefined
+  readonly ordered?: boolean | undefined
+  readonly shardAware?: boolean | undefined
+  readonly shardCapacity?: number | undefined
+  readonly shardMapRefresh?: Duration.DurationInput | undefined
 }
 
 /** Options with every default filled in and every duration in milliseconds. */
@@ -39,6 +43,11 @@ export interface Resolved {
   readonly requestTimeoutMillis: number
   readonly shutdownTimeoutMillis: number
   readonly logBatches: boolean
+  readonly ordered: boolean
+  readonly shardAware: boolean
+  /** The fraction of each shard's write limits this writer aims for (0 < x <= 1). */
+  readonly shardCapacity: number
+  readonly shardMapRefreshMillis: number
 }
 
 /** The defaults, documented in the README's options table. */
@@ -53,7 +62,11 @@ export const defaults = {
   retry: Retry.defaultSchedule,
   requestTimeout: Duration.seconds(10),
   shutdownTimeout: Duration.seconds(30),
-  logBatches: false
+  logBatches: false,
+  ordered: false,
+  shardAware: true,
+  shardCapacity: 1,
+  shardMapRefresh: Duration.minutes(1)
 } as const
 
 // Negative in any form a DurationInput takes: number, bigint, "-5 seconds", [-1, 0] (a Duration is never negative).
@@ -171,6 +184,17 @@ export const resolve = (options: Options): Either.Either<Resolved, InvalidOption
   const logBatches = options.logBatches ?? defaults.logBatches
   if (typeof logBatches !== "boolean") problems.push("logBatches must be true or false")
 
+  const ordered = options.ordered ?? defaults.ordered
+  if (typeof ordered !== "boolean") problems.push("ordered must be true or false")
+  const shardAware = options.shardAware ?? defaults.shardAware
+  if (typeof shardAware !== "boolean") problems.push("shardAware must be true or false")
+  const shardCapacity = options.shardCapacity ?? defaults.shardCapacity
+  if (typeof shardCapacity !== "number" || !(shardCapacity > 0 && shardCapacity <= 1)) {
+    problems.push(`shardCapacity must be a fraction above 0 and at most 1, not ${String(shardCapacity)}`)
+  }
+  const shardMapRefreshMillis = millis("shardMapRefresh", options.shardMapRefresh, defaults.shardMapRefresh)
+  if (shardMapRefreshMillis === 0) problems.push("shardMapRefresh must be more than zero")
+
   if (problems.length > 0) return Either.left(new InvalidOptions({ problems }))
   return Either.right({
     stream,
@@ -185,6 +209,10 @@ export const resolve = (options: Options): Either.Either<Resolved, InvalidOption
     retry,
     requestTimeoutMillis,
     shutdownTimeoutMillis,
-    logBatches
+    logBatches,
+    ordered,
+    shardAware,
+    shardCapacity,
+    shardMapRefreshMillis
   })
 }
