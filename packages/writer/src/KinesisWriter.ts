@@ -14,6 +14,40 @@ import type { Kinesis } from "./Kinesis.js"
 import * as internalOptions from "./internal/options.js"
 import * as internal from "./internal/writer.js"
 
+// The variable `KinesisWriter.config` reads each option from.
+const variables = {
+  stream: "KINESIS_STREAM",
+  linger: "KINESIS_LINGER",
+  maxBatchRecords: "KINESIS_MAX_BATCH_RECORDS",
+  maxBatchBytes: "KINESIS_MAX_BATCH_BYTES",
+  maxRecordBytes: "KINESIS_MAX_RECORD_BYTES",
+  maxBufferedRecords: "KINESIS_MAX_BUFFERED_RECORDS",
+  maxBufferedBytes: "KINESIS_MAX_BUFFERED_BYTES",
+  maxInFlight: "KINESIS_MAX_IN_FLIGHT",
+  requestTimeout: "KINESIS_REQUEST_TIMEOUT",
+  shutdownTimeout: "KINESIS_SHUTDOWN_TIMEOUT",
+  logBatches: "KINESIS_LOG_BATCHES",
+  ordered: "KINESIS_ORDERED",
+  shardAware: "KINESIS_SHARD_AWARE",
+  shardCapacity: "KINESIS_SHARD_CAPACITY",
+  shardMapRefresh: "KINESIS_SHARD_MAP_REFRESH"
+} as const satisfies { readonly [Option in Exclude<keyof internalOptions.Options, "retry">]-?: string }
+
+type Configurable = keyof typeof variables
+
+/** One `ConfigError` per problem, at the path of the option the problem names (each problem starts with it). */
+function configErrorOf(
+  problems: ReadonlyArray<string>,
+  pathOf: (option: Configurable) => Array<string>
+): ConfigError.ConfigError {
+  const errors = problems.map((problem) => {
+    const option = /^\w+/.exec(problem)?.[0]
+    const known = option !== undefined && Object.hasOwn(variables, option)
+    return ConfigError.InvalidData(known ? pathOf(option as Configurable) : [], problem)
+  })
+  return errors.reduce(ConfigError.And)
+}
+
 /** Writes records to one Kinesis stream. `yield* KinesisWriter` gives the service. */
 export class KinesisWriter extends Context.Tag("@effect-kinesis/writer/KinesisWriter")<
   KinesisWriter,
@@ -27,7 +61,10 @@ export class KinesisWriter extends Context.Tag("@effect-kinesis/writer/KinesisWr
   static readonly layer = (options: KinesisWriter.Options): Layer.Layer<KinesisWriter, never, Kinesis> =>
     Layer.scoped(KinesisWriter, KinesisWriter.make(options))
 
-  /** The writer as a layer whose options come from `Config`: by default, the `KINESIS_*` environment variables. */
+  /**
+   * The writer as a layer whose options come from `Config`: by default, the `KINESIS_*` environment variables.
+   * A bad value fails with a `ConfigError` at its variable (or, for a config of your own, at the option's name).
+   */
   static readonly layerConfig = (
     config: Config.Config<KinesisWriter.Options> | Config.Config.Wrap<KinesisWriter.Options> = KinesisWriter.config
   ): Layer.Layer<KinesisWriter, ConfigError.ConfigError, Kinesis> =>
@@ -36,7 +73,7 @@ export class KinesisWriter extends Context.Tag("@effect-kinesis/writer/KinesisWr
       Config.unwrap(config as Config.Config.Wrap<KinesisWriter.Options>).pipe(
         Effect.flatMap((options) =>
           Either.match(internalOptions.resolve(options), {
-            onLeft: (invalid) => Effect.fail(ConfigError.InvalidData([], invalid.message)),
+            onLeft: (invalid) => Effect.fail(configErrorOf(invalid.problems, (option) => [option])),
             onRight: internal.make
           })
         )
@@ -51,22 +88,30 @@ export class KinesisWriter extends Context.Tag("@effect-kinesis/writer/KinesisWr
    * `KINESIS_SHARD_AWARE`, `KINESIS_SHARD_CAPACITY` and `KINESIS_SHARD_MAP_REFRESH`.
    */
   static readonly config: Config.Config<KinesisWriter.Options> = Config.all({
-    stream: Config.string("KINESIS_STREAM"),
-    linger: optional(Config.duration("KINESIS_LINGER")),
-    maxBatchRecords: optional(Config.integer("KINESIS_MAX_BATCH_RECORDS")),
-    maxBatchBytes: optional(Config.integer("KINESIS_MAX_BATCH_BYTES")),
-    maxRecordBytes: optional(Config.integer("KINESIS_MAX_RECORD_BYTES")),
-    maxBufferedRecords: optional(Config.integer("KINESIS_MAX_BUFFERED_RECORDS")),
-    maxBufferedBytes: optional(Config.integer("KINESIS_MAX_BUFFERED_BYTES")),
-    maxInFlight: optional(Config.integer("KINESIS_MAX_IN_FLIGHT")),
-    requestTimeout: optional(Config.duration("KINESIS_REQUEST_TIMEOUT")),
-    shutdownTimeout: optional(Config.duration("KINESIS_SHUTDOWN_TIMEOUT")),
-    logBatches: optional(Config.boolean("KINESIS_LOG_BATCHES")),
-    ordered: optional(Config.boolean("KINESIS_ORDERED")),
-    shardAware: optional(Config.boolean("KINESIS_SHARD_AWARE")),
-    shardCapacity: optional(Config.number("KINESIS_SHARD_CAPACITY")),
-    shardMapRefresh: optional(Config.duration("KINESIS_SHARD_MAP_REFRESH"))
-  })
+    stream: Config.string(variables.stream),
+    linger: optional(Config.duration(variables.linger)),
+    maxBatchRecords: optional(Config.integer(variables.maxBatchRecords)),
+    maxBatchBytes: optional(Config.integer(variables.maxBatchBytes)),
+    maxRecordBytes: optional(Config.integer(variables.maxRecordBytes)),
+    maxBufferedRecords: optional(Config.integer(variables.maxBufferedRecords)),
+    maxBufferedBytes: optional(Config.integer(variables.maxBufferedBytes)),
+    maxInFlight: optional(Config.integer(variables.maxInFlight)),
+    requestTimeout: optional(Config.duration(variables.requestTimeout)),
+    shutdownTimeout: optional(Config.duration(variables.shutdownTimeout)),
+    logBatches: optional(Config.boolean(variables.logBatches)),
+    ordered: optional(Config.boolean(variables.ordered)),
+    shardAware: optional(Config.boolean(variables.shardAware)),
+    shardCapacity: optional(Config.number(variables.shardCapacity)),
+    shardMapRefresh: optional(Config.duration(variables.shardMapRefresh))
+  }).pipe(
+    // Checked here, where a problem can still name its variable (and any prefix the config was nested under).
+    Config.mapOrFail((options) =>
+      Either.match(internalOptions.resolve(options), {
+        onLeft: (invalid) => Either.left(configErrorOf(invalid.problems, (option) => [variables[option]])),
+        onRight: () => Either.right(options)
+      })
+    )
+  )
 
   /** The defaults of every option but `stream`. */
   static readonly defaults = internalOptions.defaults
