@@ -41,7 +41,17 @@ export const scriptedKinesis = (script: (input: PutRecordsCommandInput, call: nu
   const client = new KinesisClient({ region: "us-east-1" })
   const service: Kinesis.Service = {
     client,
-    send: () => Effect.die("only PutRecords is scripted"),
+    send: () => Effect.die("only PutRecords and ListShards are scripted"),
+    // One shard over the whole hash key space, the shard every scripted answer names.
+    listShards: () =>
+      Effect.succeed({
+        $metadata: {},
+        Shards: [{
+          ShardId: "shardId-000000000000",
+          HashKeyRange: { StartingHashKey: "0", EndingHashKey: "340282366920938463463374607431768211455" },
+          SequenceNumberRange: { StartingSequenceNumber: "0" }
+        }]
+      }),
     putRecords: (input) =>
       Effect.suspend(() => {
         calls.push(input)

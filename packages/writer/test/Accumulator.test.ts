@@ -1,0 +1,386 @@
+import { Accumulator, RateLimit, ShardMap } from "@effect-kinesis/writer"
+import { describe, expect, it } from "@effect/vitest"
+import * as fc from "fast-check"
+
+const bytes = new Uint8Array(10)
+const record = (partitionKey: string, size = 10 + partitionKey.length) => ({
+  data: bytes.subarray(0, Math.max(0, size - partitionKey.length)),
+  partitionKey,
+  explicitHashKey: undefined,
+  size
+})
+
+const options = (overrides: Partial<Accumulator.Options> = {}): Accumulator.Options => ({
+  limits: { maxBatchRecords: 500, maxBatchBytes: 5 * 1024 * 1024 },
+  lingerMillis: 100,
+  maxInFlight: 8,
+  maxBufferedRecords: 10_000,
+  maxBufferedBytes: 64 * 1024 * 1024,
+  ordered: false,
+  pacing: undefined,
+  ...overrides
+})
+
+const half = (BigInt(1) << BigInt(127)).toString()
+const twoShards = ShardMap.fromShards([
+  {
+    ShardId: "shard-a",
+    HashKeyRange: { StartingHashKey: "0", EndingHashKey: (BigInt(half) - BigInt(1)).toString() },
+    SequenceNumberRange: { StartingSequenceNumber: "0" }
+  },
+  {
+    ShardId: "shard-b",
+    HashKeyRange: { StartingHashKey: half, EndingHashKey: ((BigInt(1) << BigInt(128)) - BigInt(1)).toString() },
+    SequenceNumberRange: { StartingSequenceNumber: "0" }
+  }
+])
+const shardOfKey = (key: string) => ShardMap.predict(twoShards, key, undefined)!
+// Keys that land on each of the two shards.
+const keysOf = (shard: string, count: number) => {
+  const keys: Array<string> = []
+  for (let i = 0; keys.length < count; i++) if (shardOfKey(`k${i}`) === shard) keys.push(`k${i}`)
+  return keys
+}
+
+const pacingOf = (limit: RateLimit.RateLimit): Accumulator.Pacing => ({
+  available: (shard, now) => RateLimit.available(limit, shard, now),
+  spend: (shard, records, size, now) => RateLimit.spend(limit, shard, records, size, now),
+  readyAt: (shard, records, size, now) => RateLimit.readyAt(limit, shard, records, size, now),
+  throttled: (shard, sentAt, now) => RateLimit.throttled(limit, shard, sentAt, now),
+  succeeded: (shard, records, now) => RateLimit.succeeded(limit, shard, records, now)
+})
+
+const send = <T>(plan: Accumulator.Plan<T>): Accumulator.Outgoing<T> => {
+  if (plan._tag !== "Send") throw new Error(`expected a batch, got a sleep until ${plan.until}`)
+  return plan.batch
+}
+const keys = <T>(batch: Accumulator.Outgoing<T>) => batch.entries.map((held) => held.record.partitionKey)
+
+describe("Accumulator.poll", () => {
+  it("sleeps until the oldest record's linger ends, then sends what waits", () => {
+    const acc = Accumulator.make(options())
+    expect(Accumulator.poll(acc, 0)).toEqual({ _tag: "Sleep", until: Infinity })
+    Accumulator.take(acc, record("a"), undefined, 0)
+    Accumulator.take(acc, record("b"), undefined, 30)
+    expect(Accumulator.poll(acc, 50)).toEqual({ _tag: "Sleep", until: 100 })
+    expect(keys(send(Accumulator.poll(acc, 100)))).toEqual(["a", "b"])
+  })
+
+  it("sends a full batch at once and asks to be woken only when a batch fills", () => {
+    const acc = Accumulator.make(options({ limits: { maxBatchRecords: 3, maxBatchBytes: 1000 } }))
+    expect(Accumulator.take(acc, record("a"), undefined, 0)).toBe(true)
+    expect(Accumulator.take(acc, record("b"), undefined, 0)).toBe(false)
+    expect(Accumulator.take(acc, record("c"), undefined, 0)).toBe(true)
+    expect(Accumulator.take(acc, record("d"), undefined, 0)).toBe(false)
+    expect(keys(send(Accumulator.poll(acc, 0)))).toEqual(["a", "b", "c"])
+  })
+
+  it("keeps at most maxInFlight requests", () => {
+    const acc = Accumulator.make(options({ maxInFlight: 1, lingerMillis: 0 }))
+    Accumulator.take(acc, record("a"), undefined, 0)
+    const first = send(Accumulator.poll(acc, 0))
+    Accumulator.take(acc, record("b"), undefined, 0)
+    expect(Accumulator.poll(acc, 10)).toEqual({ _tag: "Sleep", until: Infinity })
+    Accumulator.delivered(acc, first.entries[0], "shard")
+    Accumulator.finish(acc, first, undefined, 10)
+    expect(keys(send(Accumulator.poll(acc, 10)))).toEqual(["b"])
+  })
+
+  it("sends records to retry ahead of records never sent, in the order taken, once their delay ends", () => {
+    const acc = Accumulator.make(options({ lingerMillis: 0 }))
+    for (const key of ["a", "b", "c"]) Accumulator.take(acc, record(key), undefined, 0)
+    const first = send(Accumulator.poll(acc, 0))
+    Accumulator.take(acc, record("d"), undefined, 1)
+    const [a, b, c] = first.entries
+    Accumulator.delivered(acc, b, "shard")
+    c.readyAt = 40
+    a.readyAt = 50
+    Accumulator.retry(acc, [c, a])
+    Accumulator.finish(acc, first, undefined, 1)
+    expect(keys(send(Accumulator.poll(acc, 1)))).toEqual(["d"])
+    expect(Accumulator.poll(acc, 2)).toEqual({ _tag: "Sleep", until: 40 })
+    expect(keys(send(Accumulator.poll(acc, 60)))).toEqual(["a", "c"])
+  })
+
+  it("a flush makes the records taken before it urgent, and completes when they are settled", () => {
+    const acc = Accumulator.make(options())
+    Accumulator.take(acc, record("a"), undefined, 0)
+    const flush = Accumulator.flush(acc)!
+    Accumulator.take(acc, record("b"), undefined, 0)
+    const batch = send(Accumulator.poll(acc, 1))
+    expect(keys(batch)).toEqual(["a", "b"])
+    Accumulator.delivered(acc, batch.entries[0], "s")
+    expect(Accumulator.events(acc)).toEqual([{ _tag: "Flushed", flush }])
+    expect(Accumulator.flush(acc)).toBeDefined()
+  })
+
+  it("admits waiters in order as room frees, and drains after close", () => {
+    const acc = Accumulator.make(options({ maxBufferedRecords: 1, lingerMillis: 0 }))
+    Accumulator.take(acc, record("a"), undefined, 0)
+    expect(Accumulator.canTake(acc, 11)).toBe(false)
+    const first = Accumulator.wait(acc, 11)
+    const second = Accumulator.wait(acc, 11)
+    const batch = send(Accumulator.poll(acc, 0))
+    Accumulator.delivered(acc, batch.entries[0], "s")
+    expect(Accumulator.events(acc)).toEqual([{ _tag: "Admitted", waiter: first }])
+    Accumulator.redeem(acc, 11, false)
+    Accumulator.take(acc, record("b"), undefined, 0)
+    expect(Accumulator.close(acc)).toEqual([second])
+    const last = send(Accumulator.poll(acc, 0))
+    Accumulator.delivered(acc, last.entries[0], "s")
+    expect(Accumulator.events(acc)).toEqual([{ _tag: "Drained" }])
+  })
+})
+
+describe("Accumulator shards", () => {
+  it("puts each record in its shard's line, and a full shard does not hold back the others", () => {
+    const limit = RateLimit.make({ recordsPerSecond: 10 })
+    const acc = Accumulator.make(options({ pacing: pacingOf(limit), lingerMillis: 0 }))
+    Accumulator.reshard(acc, Accumulator.routeOf(twoShards))
+    const [a1, a2] = keysOf("shard-a", 2)
+    const hot = keysOf("shard-b", 30)
+    for (const key of hot) Accumulator.take(acc, record(key), undefined, 0)
+    Accumulator.take(acc, record(a1), undefined, 0)
+    const batch = send(Accumulator.poll(acc, 0))
+    // Shard b's budget is 10 records a second: the rest of it waits; shard a's record goes along.
+    expect(keys(batch).filter((key) => shardOfKey(key) === "shard-b")).toEqual(hot.slice(0, 10))
+    expect(keys(batch)).toContain(a1)
+    Accumulator.take(acc, record(a2), undefined, 1)
+    // Shard b is held back: the next request waits for the pacing interval, then carries what it earned.
+    const next = Accumulator.poll(acc, 1)
+    expect(next._tag).toBe("Sleep")
+    const later = send(Accumulator.poll(acc, 300))
+    expect(keys(later)).toContain(a2)
+    // 300 ms at 10 records a second earned 3 records.
+    expect(keys(later).filter((key) => shardOfKey(key) === "shard-b")).toEqual(hot.slice(10, 13))
+  })
+
+  it("moves waiting records to their new shard's line on a new map, in the order taken", () => {
+    const acc = Accumulator.make(options({ lingerMillis: 0 }))
+    const a = keysOf("shard-a", 3)
+    for (const key of a) Accumulator.take(acc, record(key), undefined, 0)
+    Accumulator.reshard(acc, Accumulator.routeOf(twoShards))
+    const batch = send(Accumulator.poll(acc, 0))
+    expect(keys(batch)).toEqual(a)
+    expect(batch.perShard).toEqual(new Map([["shard-a", 3]]))
+    expect(Accumulator.delivered(acc, batch.entries[0], "shard-a")).toBe(false)
+    expect(Accumulator.delivered(acc, batch.entries[1], "shard-c")).toBe(true)
+  })
+
+  it("with ordered, sends one request per shard at a time and each key once per request", () => {
+    const acc = Accumulator.make(options({ ordered: true, lingerMillis: 0 }))
+    Accumulator.reshard(acc, Accumulator.routeOf(twoShards))
+    const [a] = keysOf("shard-a", 1)
+    const [b] = keysOf("shard-b", 1)
+    for (const key of [a, a, b, a]) Accumulator.take(acc, record(key), undefined, 0)
+    const first = send(Accumulator.poll(acc, 0))
+    expect(keys(first)).toEqual([a, b].sort((x, y) => keys(first).indexOf(x) - keys(first).indexOf(y)))
+    expect(Accumulator.poll(acc, 0)).toEqual({ _tag: "Sleep", until: Infinity })
+    // The first record of `a` is refused and waits 50 ms: nothing of shard a goes before it.
+    const refusedA = first.entries.find((held) => held.record.partitionKey === a)!
+    const storedB = first.entries.find((held) => held.record.partitionKey === b)!
+    Accumulator.delivered(acc, storedB, "shard-b")
+    refusedA.readyAt = 50
+    Accumulator.retry(acc, [refusedA])
+    Accumulator.finish(acc, first, new Set(["shard-a"]), 0)
+    expect(Accumulator.poll(acc, 10)).toEqual({ _tag: "Sleep", until: 50 })
+    const second = send(Accumulator.poll(acc, 50))
+    expect(second.entries.map((held) => held.seq)).toEqual([0])
+  })
+})
+
+// The model-based test: random commands against the accumulator and a model that only counts and orders.
+type Command =
+  | { readonly _tag: "take"; readonly key: number; readonly size: number }
+  | { readonly _tag: "poll" }
+  | { readonly _tag: "settle"; readonly which: number; readonly outcomes: ReadonlyArray<number>; readonly delay: number }
+  | { readonly _tag: "advance"; readonly millis: number }
+  | { readonly _tag: "flush" }
+  | { readonly _tag: "reshard"; readonly split: boolean }
+
+const commandArbitrary: fc.Arbitrary<Command> = fc.oneof(
+  { weight: 6, arbitrary: fc.record({ _tag: fc.constant("take" as const), key: fc.nat(12), size: fc.integer({ min: 1, max: 60 }) }) },
+  { weight: 4, arbitrary: fc.record({ _tag: fc.constant("poll" as const) }) },
+  {
+    weight: 3,
+    arbitrary: fc.record({
+      _tag: fc.constant("settle" as const),
+      which: fc.nat(),
+      outcomes: fc.array(fc.integer({ min: 0, max: 9 }), { maxLength: 40 }),
+      delay: fc.integer({ min: 0, max: 200 })
+    })
+  },
+  { weight: 2, arbitrary: fc.record({ _tag: fc.constant("advance" as const), millis: fc.integer({ min: 1, max: 300 }) }) },
+  { weight: 1, arbitrary: fc.record({ _tag: fc.constant("flush" as const) }) },
+  { weight: 1, arbitrary: fc.record({ _tag: fc.constant("reshard" as const), split: fc.boolean() }) }
+)
+
+const oneShard = ShardMap.fromShards([{
+  ShardId: "shard-a",
+  HashKeyRange: { StartingHashKey: "0", EndingHashKey: ((BigInt(1) << BigInt(128)) - BigInt(1)).toString() },
+  SequenceNumberRange: { StartingSequenceNumber: "0" }
+}])
+
+const runModel = (commands: ReadonlyArray<Command>, ordered: boolean, paced: boolean) => {
+  const limits = { maxBatchRecords: 7, maxBatchBytes: 200 }
+  const maxBufferedRecords = 25
+  const maxBufferedBytes = 600
+  const maxInFlight = 3
+  const limit = RateLimit.make({ recordsPerSecond: 40, bytesPerSecond: 1500 })
+  const acc = Accumulator.make<number>(
+    options({ limits, lingerMillis: 20, maxInFlight, maxBufferedRecords, maxBufferedBytes, ordered, pacing: paced ? pacingOf(limit) : undefined })
+  )
+  let now = 0
+  // The model: what was taken, what is settled, and the order each key's records were stored in.
+  const taken: Array<{ readonly key: string; readonly seq: number }> = []
+  const outcome = new Map<number, "delivered" | "failed">()
+  const inFlight: Array<Accumulator.Outgoing<number>> = []
+  const storedByKey = new Map<string, Array<number>>()
+  const firstSentByShard = new Map<string, number>()
+  const openFlushes = new Map<number, number>() // flush id -> highest seq it waits for
+  const flushedIds = new Set<number>()
+
+  const checkEvents = () => {
+    for (const event of Accumulator.events(acc)) {
+      if (event._tag === "Flushed") {
+        const upTo = openFlushes.get(event.flush)!
+        // A flush completes only when every record taken before it is settled.
+        for (const { seq } of taken) if (seq <= upTo) expect(outcome.has(seq)).toBe(true)
+        flushedIds.add(event.flush)
+        openFlushes.delete(event.flush)
+      }
+    }
+  }
+
+  const settle = (batch: Accumulator.Outgoing<number>, outcomes: ReadonlyArray<number>, delay: number) => {
+    const again: Array<Accumulator.Held<number>> = []
+    const throttled = new Set<string>()
+    let refusedKeys: Set<string> | undefined
+    batch.entries.forEach((held, i) => {
+      const draw = outcomes[i] ?? 0
+      const key = held.record.partitionKey
+      // A record after a refused one of the same key is refused too: what `ordered` relies on never happens here,
+      // a store that overtakes. Without `ordered`, any record may be refused.
+      const forced = ordered && refusedKeys?.has(key) === true
+      if (!forced && draw < 6) {
+        expect(outcome.has(held.seq)).toBe(false) // nothing stored twice
+        outcome.set(held.seq, "delivered")
+        storedByKey.set(key, [...(storedByKey.get(key) ?? []), held.seq])
+        Accumulator.delivered(acc, held, held.shard)
+      } else if (!forced && draw === 9) {
+        outcome.set(held.seq, "failed")
+        Accumulator.failed(acc, held)
+      } else {
+        ;(refusedKeys ??= new Set()).add(key)
+        throttled.add(held.shard)
+        held.readyAt = now + delay
+        again.push(held)
+      }
+    })
+    Accumulator.retry(acc, again)
+    Accumulator.finish(acc, batch, throttled, now)
+    checkEvents()
+  }
+
+  const poll = () => {
+    const plan = Accumulator.poll(acc, now)
+    if (plan._tag === "Sleep") {
+      expect(plan.until).toBeGreaterThan(now)
+      return false
+    }
+    const batch = plan.batch
+    expect(batch.entries.length).toBeGreaterThan(0)
+    expect(batch.entries.length).toBeLessThanOrEqual(limits.maxBatchRecords)
+    if (batch.entries.length > 1) expect(batch.bytes).toBeLessThanOrEqual(limits.maxBatchBytes)
+    for (const other of inFlight) for (const held of batch.entries) expect(other.entries).not.toContain(held)
+    if (ordered) {
+      expect(new Set(keys(batch)).size).toBe(batch.entries.length)
+      for (const other of inFlight) for (const shard of batch.perShard.keys()) expect(other.perShard.has(shard)).toBe(false)
+    }
+    for (const held of batch.entries) {
+      expect(outcome.has(held.seq)).toBe(false)
+      // Per shard, records are sent for the first time in the order they were taken.
+      if (held.attempts === 0) {
+        const last = firstSentByShard.get(held.shard) ?? -1
+        expect(held.seq).toBeGreaterThan(last)
+        firstSentByShard.set(held.shard, held.seq)
+      }
+      held.attempts++
+    }
+    inFlight.push(batch)
+    expect(inFlight.length).toBeLessThanOrEqual(maxInFlight)
+    return true
+  }
+
+  for (const command of commands) {
+    switch (command._tag) {
+      case "take": {
+        const rec = record(`key${command.key}`, command.size + 5)
+        if (Accumulator.canTake(acc, rec.size)) {
+          taken.push({ key: rec.partitionKey, seq: taken.length })
+          Accumulator.take(acc, rec, taken.length - 1, now)
+        }
+        break
+      }
+      case "poll":
+        poll()
+        break
+      case "settle": {
+        if (inFlight.length === 0) break
+        const [batch] = inFlight.splice(command.which % inFlight.length, 1)
+        settle(batch, command.outcomes, command.delay)
+        break
+      }
+      case "advance":
+        now += command.millis
+        break
+      case "flush": {
+        const id = Accumulator.flush(acc)
+        if (id !== undefined) openFlushes.set(id, taken.length - 1)
+        break
+      }
+      case "reshard":
+        Accumulator.reshard(acc, Accumulator.routeOf(command.split ? twoShards : oneShard))
+        // Records waiting move to other lines: the first-send order is per line, from here on.
+        firstSentByShard.clear()
+        break
+    }
+    // Bounds, always: records held never exceed the buffer, and the count is exact.
+    const holding = Accumulator.holding(acc)
+    expect(holding.records).toBeLessThanOrEqual(maxBufferedRecords)
+    expect(holding.bytes).toBeLessThanOrEqual(maxBufferedBytes)
+    expect(holding.records).toBe(taken.length - outcome.size)
+  }
+
+  // Drain: everything left is delivered in the end, by polling, settling and letting time pass.
+  Accumulator.close(acc)
+  for (let round = 0; round < 10_000 && outcome.size < taken.length; round++) {
+    while (poll()) { /* send all that may go */ }
+    const batch = inFlight.shift()
+    if (batch !== undefined) settle(batch, [], 0)
+    else {
+      const plan = Accumulator.poll(acc, now)
+      expect(plan._tag === "Sleep" && plan.until !== Infinity).toBe(true)
+      if (plan._tag === "Sleep") now = plan.until
+    }
+  }
+  // Nothing lost, nothing twice: every record taken was settled exactly once.
+  expect(outcome.size).toBe(taken.length)
+  expect(Accumulator.holding(acc)).toEqual({ records: 0, bytes: 0, requests: 0, shards: 0 })
+  expect(openFlushes.size).toBe(0)
+  if (ordered) {
+    // Per key, records were stored in the order taken.
+    for (const seqs of storedByKey.values()) expect(seqs).toEqual([...seqs].sort((a, b) => a - b))
+  }
+}
+
+describe("Accumulator, model-based", () => {
+  for (const [ordered, paced] of [[false, false], [false, true], [true, false], [true, true]] as const) {
+    it(`loses nothing, sends nothing twice, keeps order and bounds (ordered: ${ordered}, paced: ${paced})`, () => {
+      fc.assert(
+        fc.property(fc.array(commandArbitrary, { maxLength: 300 }), (commands) => runModel(commands, ordered, paced)),
+        { numRuns: 150 }
+      )
+    })
+  }
+})
