@@ -47,6 +47,8 @@ export const start = (options: Types.Options, now: () => number): Promise<Runnin
   const tally = Counters.make(now)
   const shards = Shards.make(upstream.invoke)
   const hanging = new Set<http.ServerResponse>()
+  // Requests waiting out a delay fault: stopping wakes them, so that no timer outlives the proxy.
+  const delayed = new Set<() => void>()
   let closing = false
 
   // Sends the answer, unless the plan resets the connection after forwarding or the client has left.
@@ -89,7 +91,15 @@ export const start = (options: Types.Options, now: () => number): Promise<Runnin
 
     if (decision?.delayMillis !== undefined) {
       tally.requestFault("delay")
-      await new Promise((resolve) => setTimeout(resolve, decision.delayMillis))
+      await new Promise<void>((resolve) => {
+        const wake = () => {
+          clearTimeout(timer)
+          delayed.delete(wake)
+          resolve()
+        }
+        const timer = setTimeout(wake, decision.delayMillis)
+        delayed.add(wake)
+      })
       if (closing || res.destroyed || req.socket.destroyed) {
         tally.abandoned()
         return
@@ -165,6 +175,7 @@ export const start = (options: Types.Options, now: () => number): Promise<Runnin
     closing = true
     const closed = new Promise<void>((resolve) => server.close(() => resolve()))
     for (const res of hanging) res.destroy()
+    for (const wake of delayed) wake()
     server.closeAllConnections()
     await upstream.close(drainMillis)
     await closed

@@ -68,7 +68,13 @@ export const make = (endpoint: string): Upstream => {
       ),
     close: async (millis) => {
       // Requests already with the target finish first: cutting them mid-body would upset the target.
-      await Promise.race([Promise.allSettled([...forwarding]), new Promise((resolve) => setTimeout(resolve, millis))])
+      let timer: ReturnType<typeof setTimeout> | undefined
+      const deadline = new Promise((resolve) => {
+        timer = setTimeout(resolve, millis)
+      })
+      await Promise.race([Promise.allSettled([...forwarding]), deadline])
+      // A pending deadline would keep the process alive that long after everything stopped.
+      clearTimeout(timer)
       agent.destroy()
     }
   }
