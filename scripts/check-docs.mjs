@@ -1,0 +1,91 @@
+#!/usr/bin/env node
+// Type-checks every ```ts block of the READMEs against the packages as built (`tsc -b` first), so that no
+// snippet can rot: one module per block, strict with exactOptionalPropertyTypes, errors named by README and line.
+import { spawnSync } from "node:child_process"
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs"
+import { dirname, join } from "node:path"
+import { fileURLToPath } from "node:url"
+
+const root = join(dirname(fileURLToPath(import.meta.url)), "..")
+// Inside the workspace's node_modules, so `@effect-kinesis/*` resolve to the workspace packages (their dist).
+const out = join(root, "node_modules", ".cache", "docs-check")
+
+const readmes = [
+  "README.md",
+  ...readdirSync(join(root, "packages")).map((name) => join("packages", name, "README.md"))
+].filter((path) => existsSync(join(root, path)))
+
+const blocks = []
+for (const readme of readmes) {
+  const lines = readFileSync(join(root, readme), "utf8").split("\n")
+  let open
+  lines.forEach((line, index) => {
+    const fence = /^```(\S*)\s*$/.exec(line)
+    if (fence === null) return
+    if (open === undefined) open = { language: fence[1], index }
+    else {
+      if (open.language === "ts" || open.language === "typescript") {
+        blocks.push({ readme, firstLine: open.index + 2, code: lines.slice(open.index + 1, index).join("\n") })
+      }
+      open = undefined
+    }
+  })
+  if (open !== undefined) {
+    console.error(`${readme}:${open.index + 1}: a code block is never closed`)
+    process.exit(1)
+  }
+}
+
+rmSync(out, { recursive: true, force: true })
+mkdirSync(out, { recursive: true })
+const byFile = new Map()
+for (const block of blocks) {
+  const file = `${block.readme.replace(/[/\\.]/g, "_")}_L${block.firstLine}.ts`
+  byFile.set(file, block)
+  // `export {}` makes each block a module of its own, so two blocks may declare the same names.
+  writeFileSync(join(out, file), `${block.code}\nexport {}\n`)
+}
+writeFileSync(join(out, "package.json"), JSON.stringify({ type: "module", private: true }))
+writeFileSync(
+  join(out, "tsconfig.json"),
+  JSON.stringify(
+    {
+      compilerOptions: {
+        target: "ES2022",
+        lib: ["ES2023"],
+        module: "NodeNext",
+        moduleResolution: "NodeNext",
+        strict: true,
+        exactOptionalPropertyTypes: true,
+        noImplicitOverride: true,
+        noFallthroughCasesInSwitch: true,
+        skipLibCheck: true,
+        noEmit: true,
+        types: ["node"]
+      },
+      files: [...byFile.keys()]
+    },
+    null,
+    2
+  )
+)
+
+const tsc = spawnSync(process.execPath, [join(root, "node_modules", "typescript", "bin", "tsc"), "-p", out, "--pretty", "false"], {
+  encoding: "utf8"
+})
+const output = `${tsc.stdout}${tsc.stderr}`
+if (tsc.status !== 0) {
+  // tsc names the extracted file: name the README and its line instead.
+  for (const line of output.split("\n")) {
+    const at = /^(?:.*[/\\])?([^/\\(]+\.ts)\((\d+),(\d+)\): (.*)$/.exec(line)
+    const block = at === null ? undefined : byFile.get(at[1])
+    if (block === undefined) {
+      if (line.trim() !== "") console.error(line)
+      continue
+    }
+    console.error(`${block.readme}:${block.firstLine + Number(at[2]) - 1}:${at[3]}: ${at[4]}`)
+  }
+  console.error(`docs: the ts blocks of the READMEs do not type-check (extracted to ${out})`)
+  process.exit(1)
+}
+console.log(`docs: ${blocks.length} ts blocks in ${readmes.join(", ")} type-check`)
