@@ -8,6 +8,9 @@
 import {
   KinesisClient,
   type KinesisClientConfig,
+  ListShardsCommand,
+  type ListShardsCommandInput,
+  type ListShardsCommandOutput,
   PutRecordsCommand,
   type PutRecordsCommandInput,
   type PutRecordsCommandOutput
@@ -29,7 +32,9 @@ const fromSdkClient = (client: KinesisClient): Kinesis.Service => {
     client,
     send,
     putRecords: (input) =>
-      send("PutRecords", (client, abortSignal) => client.send(new PutRecordsCommand(input), { abortSignal }))
+      send("PutRecords", (client, abortSignal) => client.send(new PutRecordsCommand(input), { abortSignal })),
+    listShards: (input) =>
+      send("ListShards", (client, abortSignal) => client.send(new ListShardsCommand(input), { abortSignal }))
   }
 }
 
@@ -86,5 +91,12 @@ export declare namespace Kinesis {
     ) => Effect.Effect<A, KinesisError>
     /** One PutRecords request. */
     readonly putRecords: (input: PutRecordsCommandInput) => Effect.Effect<PutRecordsCommandOutput, KinesisError>
+    /**
+     * One ListShards request. Optional, so that services written before it still compile: without it,
+     * `ShardMap.load` goes through `send`.
+     */
+    readonly listShards?:
+      | ((input: ListShardsCommandInput) => Effect.Effect<ListShardsCommandOutput, KinesisError>)
+      | undefined
   }
 }
