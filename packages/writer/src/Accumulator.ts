@@ -42,6 +42,8 @@ export interface Options {
   readonly ordered: boolean
   /** Per-shard budgets; undefined: every line is sent as fast as batches fill. */
   readonly pacing: Pacing | undefined
+  /** Send nothing until the first `reshard`: records taken before the shard map is known would go out unpaced. */
+  readonly awaitRoute?: boolean | undefined
 }
 
 /** One record from the moment it is taken until it is stored or has failed for good. */
@@ -128,6 +130,7 @@ export interface Accumulator<T> {
   epoch: number
   staleInFlight: number // requests planned under an earlier shard map, still in flight
   route: Route | undefined
+  routePending: boolean // no request until the first shard map (or the decision to go without one)
   lastSentAt: number
   closing: boolean
   wokenFull: boolean // a wake-up for a full batch was asked since the last poll
@@ -155,6 +158,7 @@ export const make = <T>(options: Options): Accumulator<T> => ({
   epoch: 0,
   staleInFlight: 0,
   route: undefined,
+  routePending: options.awaitRoute === true,
   lastSentAt: -Infinity,
   closing: false,
   wokenFull: false,
@@ -390,7 +394,7 @@ const sleep = <T>(until: number): Plan<T> => ({ _tag: "Sleep", until })
 export const poll = <T>(acc: Accumulator<T>, now: number): Plan<T> => {
   acc.wokenFull = false
   const { limits, lingerMillis, maxInFlight, ordered, pacing } = acc.options
-  if (acc.inFlight.size >= maxInFlight) return sleep(Infinity)
+  if (acc.inFlight.size >= maxInFlight || acc.routePending) return sleep(Infinity)
   if (ordered && acc.staleInFlight > 0) return sleep(Infinity)
   const pacingMillis = Math.max(lingerMillis, MIN_PACING_MILLIS)
   let wakeAt = Infinity // a retry delay or a budget refill
@@ -642,6 +646,7 @@ export const stranded = <T>(acc: Accumulator<T>, batch: Outgoing<T>): Array<Held
  */
 export const reshard = <T>(acc: Accumulator<T>, route: Route | undefined): void => {
   acc.route = route
+  acc.routePending = false
   acc.epoch++
   acc.staleInFlight = acc.inFlight.size
   const fresh: Array<Held<T>> = []

@@ -248,7 +248,10 @@ describe("KinesisWriter retries", () => {
       const writer = yield* KinesisWriter.make({ stream: "s", linger: 0, retry: Schedule.recurs(2) }).pipe(
         Effect.provide(kinesis.layer)
       )
-      const error = yield* writer.put("x", "k").pipe(Effect.flip)
+      const putting = yield* Effect.fork(writer.put("x", "k"))
+      // A throttled shard's budget refills before the record goes again, though the schedule has no delay.
+      yield* TestClock.adjust("1 second")
+      const error = yield* Fiber.join(putting).pipe(Effect.flip)
       expect(error).toMatchObject({
         _tag: "RecordFailed",
         code: "ProvisionedThroughputExceededException",
@@ -493,7 +496,9 @@ describe("KinesisWriter logging", () => {
       )
       yield* writer.enqueue("a")
       yield* writer.enqueue("b")
-      yield* writer.flush
+      const flushing = yield* Effect.fork(writer.flush)
+      yield* TestClock.adjust("1 second") // the throttled shard's budget refills
+      yield* Fiber.join(flushing)
       expect(logs.lines).toEqual([
         { level: "DEBUG", message: "sending 2 messages to stream example" },
         { level: "DEBUG", message: `sent 2 messages to stream example; 1 successful; errors = {${rateExceeded}}` },
@@ -523,7 +528,9 @@ describe("KinesisWriter logging", () => {
       )
       yield* writer.enqueue("a")
       yield* writer.enqueue("b")
-      yield* writer.flush
+      const flushing = yield* Effect.fork(writer.flush)
+      yield* TestClock.adjust("1 second") // the throttled shard's budget refills
+      yield* Fiber.join(flushing)
       expect(kinesis.calls).toHaveLength(2)
       expect(logs.lines).toEqual([])
     }))

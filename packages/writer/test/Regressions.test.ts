@@ -160,6 +160,7 @@ describe("KinesisWriter regressions", () => {
       }).pipe(Effect.provide(kinesis.layer), Scope.extend(scope))
       const rejected = yield* Effect.fork(writer.put("rejected", "k"))
       yield* idle
+      yield* TestClock.adjust("100 millis") // the throttled shard's budget refills
       const unanswered = yield* Effect.fork(writer.put("unanswered", "k"))
       yield* idle
       expect(kinesis.calls).toHaveLength(2)

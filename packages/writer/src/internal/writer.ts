@@ -122,7 +122,8 @@ const build = (options: Resolved): Effect.Effect<Service, never, Kinesis | Scope
       maxBufferedRecords: options.maxBufferedRecords,
       maxBufferedBytes: options.maxBufferedBytes,
       ordered: options.ordered,
-      pacing
+      pacing,
+      awaitRoute: options.shardAware
     })
     const waiting = new Map<number, Waiting>()
     const flushes = new Map<number, Deferred.Deferred<void>>()
@@ -417,6 +418,11 @@ const build = (options: Resolved): Effect.Effect<Service, never, Kinesis | Scope
           warned = false
         } else if (!warned) {
           warned = true
+          // Without a map at start, send shard-blind rather than not at all; a map read later takes over.
+          if (current === undefined) yield* Effect.sync(() => {
+            Accumulator.reshard(acc, undefined)
+            wake()
+          })
           const error = loaded.left
           yield* Effect.logWarning(
             `cannot read the shards of stream ${streamName} (ListShards: ${error.code}${
