@@ -70,9 +70,8 @@ writeFileSync(
   )
 )
 
-const tsc = spawnSync(process.execPath, [join(root, "node_modules", "typescript", "bin", "tsc"), "-p", out, "--pretty", "false"], {
-  encoding: "utf8"
-})
+const tscBin = join(root, "node_modules", "typescript", "bin", "tsc")
+const tsc = spawnSync(process.execPath, [tscBin, "-p", out, "--pretty", "false"], { encoding: "utf8" })
 const output = `${tsc.stdout}${tsc.stderr}`
 if (tsc.status !== 0) {
   // tsc names the extracted file: name the README and its line instead.

@@ -96,7 +96,8 @@ const program = Effect.gen(function*() {
   const last = yield* writer.put({ i: 99, text: "record 99" })
   yield* writer.flush
   const records = yield* local.readAll(stream)
-  const numbers = new Set(records.map((record) => (JSON.parse(new TextDecoder().decode(record.data)) as { i: number }).i))
+  const decode = (data: Uint8Array) => JSON.parse(new TextDecoder().decode(data)) as { readonly i: number }
+  const numbers = new Set(records.map((record) => decode(record.data).i))
   if (records.length !== 100 || numbers.size !== 100) {
     return yield* Effect.fail(new Error(`read back ${records.length} records (${numbers.size} distinct), not 100`))
   }
@@ -108,7 +109,7 @@ const program = Effect.gen(function*() {
 
 const started = Date.now()
 Effect.runPromise(program.pipe(Effect.provide(WriterOnLocal))).then(
-  (count) => console.log(`pack-check: the installed packages wrote and read back ${count} records in ${Date.now() - started} ms`),
+  (count) => console.log(`pack-check: wrote and read back ${count} records in ${Date.now() - started} ms`),
   (error: unknown) => {
     console.error("pack-check: the program failed:", error)
     process.exitCode = 1
@@ -118,5 +119,22 @@ TS
 
 npx tsc -p tsconfig.json || fail "the program does not type-check against the installed packages"
 started="$(date +%s%N)"
-AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED=true timeout 120 node dist/main.js || fail "the program failed (or did not end within 120 s)"
+export AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED=true
+timeout 120 node dist/main.js || fail "the program failed (or did not end within 120 s)"
 echo "pack-check: the program's process ended $(( ($(date +%s%N) - started) / 1000000 )) ms after it started"
+
+# The bin, as the README runs it: in the background, printing its endpoint, stopped by SIGTERM with status 0.
+node_modules/.bin/kinesis-local '{"streams":{"events":1}}' >"$work/serve.out" 2>&1 &
+serve=$!
+for _ in $(seq 100); do
+  grep -q '"endpoint"' "$work/serve.out" && break
+  kill -0 "$serve" 2>/dev/null || break
+  sleep 0.2
+done
+if ! grep -q '"endpoint"' "$work/serve.out"; then
+  kill "$serve" 2>/dev/null || true
+  fail "kinesis-local did not start: $(cat "$work/serve.out")"
+fi
+kill -TERM "$serve"
+wait "$serve" || fail "kinesis-local did not stop cleanly on SIGTERM: $(cat "$work/serve.out")"
+echo "pack-check: kinesis-local started, printed its endpoint and stopped on SIGTERM"

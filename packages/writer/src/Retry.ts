@@ -85,7 +85,7 @@ const explanations: ReadonlyArray<readonly [(code: string) => boolean, string]> 
   [(code) => code === "ECONNREFUSED", "nothing accepts connections at the endpoint's address and port"],
   [(code) => /^E(HOST|NET)(UNREACH|DOWN)$/.test(code), "there is no route to the endpoint"],
   [(code) => certificateCodes.has(code), "the endpoint's TLS certificate was refused"],
-  [(code) => code === "EPROTO" || code.startsWith("ERR_SSL_") || code.startsWith("ERR_TLS_"), "the TLS handshake failed"]
+  [(code) => code === "EPROTO" || /^ERR_(SSL|TLS)_/.test(code), "the TLS handshake failed"]
 ]
 
 // Codes of what the network said, as opposed to the wrappers the SDK puts around them (ERR_HTTP2_STREAM_CANCEL).

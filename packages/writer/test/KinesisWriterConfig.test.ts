@@ -64,9 +64,10 @@ describe("KinesisWriter.config", () => {
 })
 
 describe("KinesisWriter.layerConfig", () => {
-  const build = (layer: Layer.Layer<KinesisWriter, ConfigError.ConfigError, never>, env: Record<string, string>) =>
-    Layer.build(layer.pipe(Layer.provide(Layer.setConfigProvider(ConfigProvider.fromMap(new Map(Object.entries(env)))))))
-      .pipe(Effect.scoped, Effect.flip)
+  const build = (layer: Layer.Layer<KinesisWriter, ConfigError.ConfigError, never>, env: Record<string, string>) => {
+    const provider = ConfigProvider.fromMap(new Map(Object.entries(env)))
+    return Layer.build(layer.pipe(Layer.provide(Layer.setConfigProvider(provider)))).pipe(Effect.scoped, Effect.flip)
+  }
 
   it.effect("fails with the variable's name, not an empty path", () =>
     Effect.gen(function*() {
@@ -81,6 +82,8 @@ describe("KinesisWriter.layerConfig", () => {
     Effect.gen(function*() {
       const own = KinesisWriter.layerConfig({ stream: Config.string("STREAM"), maxInFlight: Config.integer("SENDERS") })
       const error = yield* build(own.pipe(Layer.provide(scriptedKinesis().layer)), { STREAM: "s", SENDERS: "-1" })
-      expect(invalid(error)).toEqual([{ path: "maxInFlight", message: "maxInFlight must be a whole number from 1 to 10000, not -1" }])
+      expect(invalid(error)).toEqual([
+        { path: "maxInFlight", message: "maxInFlight must be a whole number from 1 to 10000, not -1" }
+      ])
     }))
 })
