@@ -1,7 +1,7 @@
 /**
  * An embedded Kinesis: kinesalite in-process on 127.0.0.1, in memory, with the streams you ask for, behind a
- * proxy that can enforce AWS's per-shard limits and inject faults, and the `Kinesis` service pointed at it.
- * For tests, demos and development without an AWS account.
+ * proxy that can enforce AWS's per-shard limits and inject faults, and the `Kinesis` service pointed at it; its
+ * shards can be split and merged while it runs. For tests, demos and development without an AWS account.
  */
 import {
   CreateStreamCommand,
@@ -11,9 +11,11 @@ import {
   type KinesisClient,
   type KinesisClientConfig,
   ListShardsCommand,
-  type Shard
+  MergeShardsCommand,
+  type Shard,
+  SplitShardCommand
 } from "@aws-sdk/client-kinesis"
-import { Kinesis, type KinesisError } from "@effect-kinesis/writer"
+import { Kinesis, KinesisError } from "@effect-kinesis/writer"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
@@ -32,7 +34,10 @@ export interface StoredRecord {
 }
 
 /** The embedded Kinesis and what it can do besides the Kinesis API. */
-export class LocalKinesis extends Context.Tag("@effect-kinesis/local/LocalKinesis")<LocalKinesis, LocalKinesis.Service>() {
+export class LocalKinesis extends Context.Tag("@effect-kinesis/local/LocalKinesis")<
+  LocalKinesis,
+  LocalKinesis.Service
+>() {
   /**
    * Starts kinesalite on 127.0.0.1 (a free port, in memory) behind a `KinesisProxy`, creates `streams` and waits
    * until they are active, then provides `Kinesis` pointed at the proxy (HTTP/1.1, dummy credentials) and the
@@ -53,7 +58,9 @@ export class LocalKinesis extends Context.Tag("@effect-kinesis/local/LocalKinesi
     )
 
   /** Starts the server and creates the streams in the current scope; closing the scope stops the server. */
-  static readonly make = (options: LocalKinesis.Options = {}): Effect.Effect<LocalKinesis.Service, KinesisError, Scope.Scope> =>
+  static readonly make = (
+    options: LocalKinesis.Options = {}
+  ): Effect.Effect<LocalKinesis.Service, KinesisError, Scope.Scope> =>
     Effect.gen(function*() {
       const port = yield* startServer(0)
       const kinesaliteEndpoint = `http://127.0.0.1:${port}`
@@ -114,9 +121,28 @@ export declare namespace LocalKinesis {
     readonly streamArn: (name: string) => string
     /** Creates a stream and waits until it is active. */
     readonly createStream: (name: string, shards: number) => Effect.Effect<void, KinesisError>
-    /** The stream's shards. */
+    /** The stream's shards, open and closed, in the order they were made (parents before their children). */
     readonly listShards: (name: string) => Effect.Effect<ReadonlyArray<Shard>, KinesisError>
-    /** Every record in the stream, shard by shard, each shard in order. */
+    /**
+     * Splits an open shard in two at `newStartingHashKey` (default: the middle of its range), waits until the stream
+     * is active again, and has the proxy place records by the new shards at once. Gives the two children, the lower
+     * range first.
+     */
+    readonly splitShard: (
+      stream: string,
+      shardId: string,
+      newStartingHashKey?: string | undefined
+    ) => Effect.Effect<readonly [Shard, Shard], KinesisError>
+    /**
+     * Merges two adjacent open shards (in either order) into one, waits until the stream is active again, and has
+     * the proxy place records by the new shards at once. Gives the merged shard.
+     */
+    readonly mergeShards: (
+      stream: string,
+      shardId: string,
+      adjacentShardId: string
+    ) => Effect.Effect<Shard, KinesisError>
+    /** Every record in the stream, shard by shard (closed parents before their children), each shard in order. */
     readonly readAll: (name: string) => Effect.Effect<ReadonlyArray<StoredRecord>, KinesisError>
   }
 }
@@ -138,6 +164,15 @@ const startServer = (port: number): Effect.Effect<number, never, Scope.Scope> =>
         server.close(() => resume(Effect.void))
       })
   ).pipe(Effect.map((server) => (server.address() as AddressInfo).port))
+
+// Refused before reaching kinesalite, as AWS would refuse it.
+const refused = (operation: string, code: string, detail: string) =>
+  new KinesisError({ operation, code, detail, retriable: false, statusCode: 400 })
+
+const compareHashKeys = (a: Shard, b: Shard): number => {
+  const difference = BigInt(a.HashKeyRange!.StartingHashKey!) - BigInt(b.HashKeyRange!.StartingHashKey!)
+  return difference < 0n ? -1 : difference > 0n ? 1 : 0
+}
 
 const makeService = (
   proxy: KinesisProxy.Service,
@@ -168,7 +203,8 @@ const makeService = (
         { abortSignal }
       )).ShardIterator
       while (iterator !== undefined) {
-        const page = await client.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: 10_000 }), { abortSignal })
+        const request = new GetRecordsCommand({ ShardIterator: iterator, Limit: 10_000 })
+        const page = await client.send(request, { abortSignal })
         for (const record of page.Records ?? []) {
           records.push({
             shardId,
@@ -184,6 +220,41 @@ const makeService = (
       return records
     })()
 
+  const untilActive = (name: string) =>
+    admin.send("DescribeStreamSummary", (client, abortSignal) =>
+      client.send(new DescribeStreamSummaryCommand({ StreamName: name }), { abortSignal })).pipe(
+        Effect.map((summary) => summary.StreamDescriptionSummary?.StreamStatus),
+        Effect.repeat({ until: (state) => state === "ACTIVE", schedule: Schedule.spaced("10 millis") }),
+        Effect.asVoid
+      )
+
+  // A shard to split or merge: one of the stream's, still open, with its hash key range.
+  const openShard = (
+    operation: "SplitShard" | "MergeShards",
+    stream: string,
+    shards: ReadonlyArray<Shard>,
+    shardId: string
+  ) => {
+    const shard = shards.find((shard) => shard.ShardId === shardId)
+    const where = `in stream ${stream} under account ${localAccount}`
+    if (shard === undefined) {
+      return Effect.fail(refused(operation, "ResourceNotFoundException", `Could not find shard ${shardId} ${where}.`))
+    }
+    if (shard.SequenceNumberRange?.EndingSequenceNumber !== undefined) {
+      const detail = `Shard ${shardId} ${where} has already been merged or split, and thus is not eligible for ` +
+        (operation === "SplitShard" ? "splitting." : "merging.")
+      return Effect.fail(refused(operation, "InvalidArgumentException", detail))
+    }
+    return Effect.succeed({
+      shard,
+      start: BigInt(shard.HashKeyRange!.StartingHashKey!),
+      end: BigInt(shard.HashKeyRange!.EndingHashKey!)
+    })
+  }
+
+  // After a reshaping: the stream active again, and the proxy placing records by its new open shards.
+  const reshaped = (stream: string) => Effect.zipRight(untilActive(stream), proxy.refreshShards(stream))
+
   return {
     endpoint: proxy.endpoint,
     kinesaliteEndpoint,
@@ -195,15 +266,48 @@ const makeService = (
       Effect.gen(function*() {
         yield* admin.send("CreateStream", (client, abortSignal) =>
           client.send(new CreateStreamCommand({ StreamName: name, ShardCount: shards }), { abortSignal }))
-        const status = admin.send("DescribeStreamSummary", (client, abortSignal) =>
-          client.send(new DescribeStreamSummaryCommand({ StreamName: name }), { abortSignal }))
-        yield* status.pipe(
-          Effect.map((summary) => summary.StreamDescriptionSummary?.StreamStatus),
-          Effect.repeat({ until: (state) => state === "ACTIVE", schedule: Schedule.spaced("10 millis") }),
-          Effect.asVoid
-        )
+        yield* untilActive(name)
       }),
     listShards,
+    splitShard: (stream, shardId, newStartingHashKey) =>
+      Effect.gen(function*() {
+        const { end, start } = yield* openShard("SplitShard", stream, yield* listShards(stream), shardId)
+        const key = newStartingHashKey ?? ((start + end + 1n) / 2n).toString()
+        yield* admin.send("SplitShard", (client, abortSignal) =>
+          client.send(
+            new SplitShardCommand({ StreamName: stream, ShardToSplit: shardId, NewStartingHashKey: key }),
+            { abortSignal }
+          ))
+        yield* reshaped(stream)
+        const children = (yield* listShards(stream))
+          .filter((shard) => shard.ParentShardId === shardId && shard.AdjacentParentShardId === undefined)
+          .sort(compareHashKeys)
+        if (children.length !== 2) return yield* Effect.dieMessage(`${shardId} was split into ${children.length}`)
+        return [children[0], children[1]] as const
+      }),
+    mergeShards: (stream, shardId, adjacentShardId) =>
+      Effect.gen(function*() {
+        const shards = yield* listShards(stream)
+        const one = yield* openShard("MergeShards", stream, shards, shardId)
+        const other = yield* openShard("MergeShards", stream, shards, adjacentShardId)
+        // kinesalite takes the lower range first; AWS takes either order, and so does this.
+        const [lower, upper] = one.start < other.start ? [one.shard, other.shard] : [other.shard, one.shard]
+        yield* admin.send("MergeShards", (client, abortSignal) =>
+          client.send(
+            new MergeShardsCommand({
+              StreamName: stream,
+              ShardToMerge: lower.ShardId!,
+              AdjacentShardToMerge: upper.ShardId!
+            }),
+            { abortSignal }
+          ))
+        yield* reshaped(stream)
+        const merged = (yield* listShards(stream)).find((shard) =>
+          shard.ParentShardId === lower.ShardId && shard.AdjacentParentShardId === upper.ShardId
+        )
+        if (merged === undefined) return yield* Effect.dieMessage(`${lower.ShardId} and ${upper.ShardId} not merged`)
+        return merged
+      }),
     readAll: (name) =>
       Effect.gen(function*() {
         const shards = yield* listShards(name)

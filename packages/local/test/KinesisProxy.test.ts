@@ -1,9 +1,11 @@
 import { describe, expect, it } from "@effect/vitest"
 import {
+  CreateStreamCommand,
   DescribeStreamSummaryCommand,
   PutRecordsCommand,
   type PutRecordsCommandOutput,
-  type PutRecordsRequestEntry
+  type PutRecordsRequestEntry,
+  SplitShardCommand
 } from "@aws-sdk/client-kinesis"
 import { Kinesis, KinesisError } from "@effect-kinesis/writer"
 import { KinesisProxy, LocalKinesis } from "@effect-kinesis/local"
@@ -11,6 +13,9 @@ import * as Cause from "effect/Cause"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Layer from "effect/Layer"
+import * as Schedule from "effect/Schedule"
+import kinesalite from "kinesalite"
+import type { AddressInfo } from "node:net"
 import { hashKeyOf, MAX_HASH_KEY, shardFor } from "../src/internal/hashKey.js"
 
 const utf8 = new TextEncoder()
@@ -43,6 +48,67 @@ const raw = (endpoint: string, operation: string, request: unknown) =>
     const body = (await response.json()) as { readonly __type?: unknown; readonly message?: unknown }
     return { status: response.status, errorType: response.headers.get("x-amzn-errortype"), body }
   })
+
+// kinesalite of its own that takes `updateStreamMs` to split a shard, as AWS takes a while, behind a proxy with AWS's
+// limits on `now`; with a client through the proxy and one straight to kinesalite (reshapings the proxy does not see).
+const slowReshaping = (now: () => number) =>
+  Effect.gen(function*() {
+    const server = yield* Effect.acquireRelease(
+      Effect.async<ReturnType<typeof kinesalite>>((resume) => {
+        const server = kinesalite({ createStreamMs: 0, deleteStreamMs: 0, updateStreamMs: 300, shardLimit: 100 })
+        server.listen(0, "127.0.0.1", () => resume(Effect.succeed(server)))
+      }),
+      (server) => Effect.async<void>((resume) => void server.close(() => resume(Effect.void)))
+    )
+    const target = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+    const proxy = yield* KinesisProxy.make({ target, limits: true, now })
+    const config = { region: "us-east-1", credentials: { accessKeyId: "local", secretAccessKey: "local" } }
+    const viaProxy = yield* Kinesis.make({ ...config, endpoint: proxy.endpoint })
+    const direct = yield* Kinesis.make({ ...config, endpoint: target })
+    const active = (stream: string) =>
+      direct.send("DescribeStreamSummary", (client, abortSignal) =>
+        client.send(new DescribeStreamSummaryCommand({ StreamName: stream }), { abortSignal })).pipe(
+          Effect.repeat({
+            until: (summary) => summary.StreamDescriptionSummary?.StreamStatus === "ACTIVE",
+            schedule: Schedule.spaced("10 millis")
+          })
+        )
+    const createStream = (stream: string) =>
+      Effect.zipRight(
+        direct.send("CreateStream", (client, abortSignal) =>
+          client.send(new CreateStreamCommand({ StreamName: stream, ShardCount: 1 }), { abortSignal })),
+        active(stream)
+      )
+    const split = (kinesis: Kinesis.Service, stream: string) =>
+      kinesis.send("SplitShard", (client, abortSignal) =>
+        client.send(
+          new SplitShardCommand({
+            StreamName: stream,
+            ShardToSplit: "shardId-000000000000",
+            NewStartingHashKey: HALF.toString()
+          }),
+          { abortSignal }
+        ))
+    // Which shard took each record, or "refused: <the shard the message names>".
+    const outcomes = (stream: string, count: number, from: number, base: bigint) =>
+      viaProxy.putRecords({
+        StreamName: stream,
+        Records: entries(count, from).map((entry, i) => ({
+          ...entry,
+          ExplicitHashKey: (base + BigInt(i) * (1n << 100n)).toString()
+        }))
+      }).pipe(Effect.map((response) =>
+        response.Records!.map((entry) =>
+          entry.ErrorCode === undefined ? entry.ShardId! : `refused: ${/shard (\S+)/.exec(entry.ErrorMessage!)?.[1]}`
+        )
+      ))
+    return { proxy, viaProxy, direct, active, createStream, split, outcomes }
+  })
+
+const HALF = 1n << 127n
+const PARENT = "shardId-000000000000"
+const [LOWER, UPPER] = ["shardId-000000000001", "shardId-000000000002"]
+const same = (count: number, value: string) => Array.from({ length: count }, () => value)
 
 describe("KinesisProxy", () => {
   it.live("places each record on the shard kinesalite stores it on, by MD5 or explicit hash key", () =>
@@ -298,6 +364,55 @@ describe("KinesisProxy", () => {
       )
       expect(badHashKey).toMatchObject({ code: "InvalidArgumentException", retriable: false })
     }).pipe(Effect.provide(LocalKinesis.layer({ streams: { valid: 1 }, limits: true }))))
+
+  it.live("follows a split that passes through it: the parent while the stream is UPDATING, then the children", () => {
+    const clock = manualClock()
+    return Effect.gen(function*() {
+      const { active, createStream, outcomes, split, viaProxy } = yield* slowReshaping(clock.now)
+      yield* createStream("through")
+      expect(yield* outcomes("through", 500, 0, 0n)).toEqual(same(500, PARENT))
+      expect(yield* outcomes("through", 500, 500, HALF)).toEqual(same(500, PARENT))
+      yield* split(viaProxy, "through")
+      // While the stream is UPDATING, the parent is still open, and its second is spent.
+      expect(yield* outcomes("through", 1, 1000, 0n)).toEqual([`refused: ${PARENT}`])
+      yield* active("through")
+      // Once it is ACTIVE, each child has a second of its own.
+      expect(yield* outcomes("through", 500, 2000, 0n)).toEqual(same(500, LOWER))
+      expect(yield* outcomes("through", 500, 3000, HALF)).toEqual(same(500, UPPER))
+    }).pipe(Effect.scoped)
+  })
+
+  it.live("reads the shards again on refreshShards after a split it did not see, once the stream is ACTIVE", () => {
+    const clock = manualClock()
+    return Effect.gen(function*() {
+      const { createStream, direct, outcomes, proxy, split } = yield* slowReshaping(clock.now)
+      yield* createStream("unseen")
+      expect(yield* outcomes("unseen", 500, 0, 0n)).toEqual(same(500, PARENT))
+      expect(yield* outcomes("unseen", 500, 500, HALF)).toEqual(same(500, PARENT))
+      yield* split(direct, "unseen")
+      yield* proxy.refreshShards("unseen")
+      expect(yield* outcomes("unseen", 500, 1000, 0n)).toEqual(same(500, LOWER))
+    }).pipe(Effect.scoped)
+  })
+
+  it.live("answers and counts a record by the shard that stored it when the shards changed unseen", () => {
+    const clock = manualClock()
+    return Effect.gen(function*() {
+      const { active, createStream, direct, outcomes, proxy, split } = yield* slowReshaping(clock.now)
+      yield* createStream("moved")
+      expect(yield* outcomes("moved", 10, 0, 0n)).toEqual(same(10, PARENT))
+      yield* split(direct, "moved")
+      yield* active("moved")
+      // The proxy still places these on the parent; kinesalite stores them on the lower child, and its answer says so.
+      expect(yield* outcomes("moved", 10, 10, 0n)).toEqual(same(10, LOWER))
+      // The lower child paid for those 10: 990 more this second, not 1,000.
+      expect(yield* outcomes("moved", 500, 100, 0n)).toEqual(same(500, LOWER))
+      expect(yield* outcomes("moved", 491, 600, 0n)).toEqual([...same(490, LOWER), `refused: ${LOWER}`])
+      const accepted = new Map<string, number>()
+      for (const entry of (yield* proxy.counters).shards) accepted.set(entry.shardId, entry.accepted)
+      expect(Object.fromEntries(accepted)).toEqual({ [PARENT]: 10, [LOWER]: 1000 })
+    }).pipe(Effect.scoped)
+  })
 
   it.effect("refuses a nonsensical plan or limits as a defect that names each problem", () =>
     Effect.gen(function*() {

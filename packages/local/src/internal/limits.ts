@@ -23,6 +23,11 @@ export interface Limiter {
   readonly of: (stream: string) => ResolvedLimits | undefined
   /** Takes a record's room from its shard's buckets and says true, or says false when the shard is over its limits. */
   readonly admit: (stream: string, shardId: string, bytes: number, time: number) => boolean
+  /**
+   * Moves a record's room from the shard it was admitted by to the shard that stored it, even into debt: the
+   * target stored it there, so that shard's budget pays.
+   */
+  readonly move: (stream: string, from: string, to: string, bytes: number, time: number) => void
 }
 
 /** Every problem with limits, one sentence each. */
@@ -100,6 +105,16 @@ export const make = (initial: boolean | Limits): Limiter => {
       bucket.records.tokens -= 1
       bucket.bytes.tokens -= bytes
       return true
+    },
+    move: (stream, from, to, bytes, time) => {
+      const limit = resolveLimits(limits, stream)
+      if (limit === undefined || from === to) return
+      const source = bucketsOf(stream, from, limit, time)
+      source.records.tokens = Math.min(limit.recordsPerSecond * limit.burstSeconds, source.records.tokens + 1)
+      source.bytes.tokens = Math.min(limit.bytesPerSecond * limit.burstSeconds, source.bytes.tokens + bytes)
+      const destination = bucketsOf(stream, to, limit, time)
+      destination.records.tokens -= 1
+      destination.bytes.tokens -= bytes
     }
   }
 }

@@ -29,6 +29,7 @@ export interface Control {
   readonly setLimits: (limits: boolean | Types.Limits) => void
   readonly counters: () => Types.Counters
   readonly resetCounters: () => void
+  readonly refreshShards: (stream: string) => Promise<void>
 }
 
 /** A running proxy. */
@@ -168,11 +169,13 @@ export const start = (options: Types.Options, now: () => number): Promise<Runnin
     setFaults: faults.set,
     setLimits: limiter.set,
     counters: tally.snapshot,
-    resetCounters: tally.reset
+    resetCounters: tally.reset,
+    refreshShards: shards.refresh
   }
 
   const close = async () => {
     closing = true
+    shards.close()
     const closed = new Promise<void>((resolve) => server.close(() => resolve()))
     for (const res of hanging) res.destroy()
     for (const wake of delayed) wake()
@@ -231,6 +234,7 @@ export const make = (options: Types.Options): Effect.Effect<Types.Service, never
             Effect.sync(() => control.setLimits(limits))
         }),
       counters: Effect.sync(() => control.counters()),
-      resetCounters: Effect.sync(() => control.resetCounters())
+      resetCounters: Effect.sync(() => control.resetCounters()),
+      refreshShards: (stream) => Effect.promise(() => control.refreshShards(stream))
     } satisfies Types.Service
   })

@@ -186,4 +186,9 @@ export interface Service {
   readonly counters: Effect.Effect<Counters>
   /** Sets every counter back to zero. */
   readonly resetCounters: Effect.Effect<void>
+  /**
+   * Reads `stream`'s shards again, once the stream is no longer being created or reshaped, so that records go by its
+   * open shards from now on, each with a budget of its own; for reshapings that did not pass through the proxy.
+   */
+  readonly refreshShards: (stream: string) => Effect.Effect<void>
 }

@@ -79,6 +79,15 @@ const sizeOf = (record: PutEntry) => Buffer.byteLength(record.Data, "base64") + 
 export const make = (parts: Parts): Writes => {
   const { answer, faults, limiter, shards, tally, upstream } = parts
 
+  // The shard that stored a record admitted by `planned`. When the target says another (the stream was split or
+  // merged since its map was read), that shard pays for the record and the map is read again.
+  const storedOn = (stream: string, planned: string, answered: string | undefined, bytes: number, time: number) => {
+    if (answered === undefined || answered === planned) return planned
+    limiter.move(stream, planned, answered, bytes, time)
+    shards.forget(stream)
+    return answered
+  }
+
   const putRecords: Writes["putRecords"] = async (req, res, request, body, rest, decision) => {
     const stream = request.StreamName
     tally.offered(request.Records.length)
@@ -146,9 +155,8 @@ export const make = (parts: Parts): Writes => {
         const result = answered.Records[k] ?? { ErrorCode: "InternalFailure", ErrorMessage: internalFailureMessage }
         entries[i] = result
         if (result.ErrorCode === undefined) {
-          tally.stored(stream, placed[i].shard.shardId, placed[i].bytes)
-          // The target placed it elsewhere: the shards changed, so read the map again next time.
-          if (result.ShardId !== placed[i].shard.shardId) shards.forget(stream)
+          const shardId = storedOn(stream, placed[i].shard.shardId, result.ShardId, placed[i].bytes, time)
+          tally.stored(stream, shardId, placed[i].bytes)
         }
       }
     }
@@ -176,7 +184,8 @@ export const make = (parts: Parts): Writes => {
       else sendError(res, 400, fault.code, throttledMessage(parts.place, stream, shard.shardId))
       return true
     }
-    if (!limiter.admit(stream, shard.shardId, bytes, parts.now())) {
+    const time = parts.now()
+    if (!limiter.admit(stream, shard.shardId, bytes, time)) {
       tally.throttled(stream, shard.shardId)
       sendError(
         res,
@@ -188,7 +197,10 @@ export const make = (parts: Parts): Writes => {
     }
     const reply = await upstream.forward(req, body)
     const ok = reply.status === 200
-    if (ok) tally.stored(stream, shard.shardId, bytes)
+    if (ok) {
+      const answered = JSON.parse(reply.body.toString()) as ResultEntry
+      tally.stored(stream, storedOn(stream, shard.shardId, answered.ShardId, bytes, time), bytes)
+    }
     answer(req, res, decision, ok ? 1 : 0, () => sendReply(res, reply))
     return true
   }
