@@ -1,13 +1,13 @@
 import { KinesisWriter, Retry } from "@effect-kinesis/writer"
 import { describe, expect, it } from "@effect/vitest"
-import { Effect, Fiber, Schedule, TestClock } from "effect"
+import { type Duration, Effect, Fiber, Schedule, TestClock } from "effect"
 import { idle, response, scriptedKinesis, storeAll } from "./support/ScriptedKinesis.js"
 
 // The KPL's `FailIfThrottled` and `RecordTtl` settings are each one `retry` Schedule here, as the README shows.
 const failIfThrottled = Retry.defaultSchedule.pipe(
   Schedule.whileInput((error: Retry.RetryInput) => error.code !== "ProvisionedThroughputExceededException")
 )
-const recordTtl = (ttl: string) => Retry.defaultSchedule.pipe(Schedule.upTo(ttl))
+const recordTtl = (ttl: Duration.DurationInput) => Retry.defaultSchedule.pipe(Schedule.upTo(ttl))
 
 describe("retry schedules in place of the KPL's settings", () => {
   it.scoped("FailIfThrottled: a throttled record fails at once, other retriable errors are still retried", () =>
