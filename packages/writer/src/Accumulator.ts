@@ -132,6 +132,8 @@ export interface Accumulator<T> {
   route: Route | undefined
   routePending: boolean // no request until the first shard map (or the decision to go without one)
   lastSentAt: number
+  sleepUntil: number // when the caller's last `Sleep` ends; -Infinity after a `Send` (it polls again at once)
+  readonly keysInFlight: Map<string, number> // with `ordered`: records in flight per partition key
   closing: boolean
   wokenFull: boolean // a wake-up for a full batch was asked since the last poll
   events: Array<Event>
@@ -160,6 +162,8 @@ export const make = <T>(options: Options): Accumulator<T> => ({
   route: undefined,
   routePending: options.awaitRoute === true,
   lastSentAt: -Infinity,
+  sleepUntil: Infinity, // the caller has not looked yet: any record may wake it
+  keysInFlight: new Map(),
   closing: false,
   wokenFull: false,
   events: []
@@ -251,14 +255,17 @@ export const take = <T>(
   }
   if (acc.route !== undefined) held.shard = acc.route(held) ?? BLIND
   const line = lineOf(acc, held.shard)
+  const lineWasEmpty = line.head === line.fresh.length
   line.fresh.push(held)
   line.freshBytes += held.size
   acc.heldRecords++
   acc.heldBytes += held.size
-  const wasEmpty = acc.freshRecords === 0
   acc.freshRecords++
   acc.freshBytes += held.size
-  if (wasEmpty) return true
+  // The caller sleeps until acc.sleepUntil: wake it when this record must go earlier, which only a record that no
+  // other waits ahead of in its line can (with `ordered`, any record may: the ones ahead may wait for their key).
+  if ((lineWasEmpty || acc.options.ordered) && now + acc.options.lingerMillis < acc.sleepUntil) return true
+  // Or when the records waiting fill a batch: once until the next request goes.
   if (!acc.wokenFull && Batch.isFull(acc.freshRecords, acc.freshBytes, acc.options.limits)) {
     acc.wokenFull = true
     return true
@@ -326,6 +333,7 @@ export const flush = <T>(acc: Accumulator<T>): number | undefined => {
   const upTo = acc.nextSeq - 1
   acc.flushes.push({ id, upTo, remaining: acc.heldRecords })
   acc.urgentUpTo = Math.max(acc.urgentUpTo, upTo)
+  acc.sleepUntil = Infinity // the caller wakes for a flush: the next poll decides anew
   return id
 }
 
@@ -379,22 +387,28 @@ const sleep = <T>(until: number): Plan<T> => ({ _tag: "Sleep", until })
 
 /**
  * What to do at `now`: send a batch, or sleep until a moment when the plan may change (a linger ends, a retry
- * delay ends, a shard's budget refills); anything else that changes it (a record taken, a batch settled, a
- * flush) wakes the caller, which polls again.
+ * delay ends, a shard's budget refills); anything else that changes it (a record taken that `take` says should
+ * wake the caller, a batch settled, a flush) wakes the caller, which polls again.
  *
  * A batch is sent when it is full, when its oldest record's linger ended, or when a flush or close made its
  * records urgent. With pacing, a shard takes no more than its budget; while a budget holds records back, requests
  * go out at most every `linger` (at least `MIN_PACING_MILLIS`), each with what the budgets earned meanwhile.
  * Within a line, ready retries go first, in the order taken, then fresh records; a record that does not fit
  * closes its line for this batch, so no record of a shard overtakes another of that shard.
- * With `ordered`, a line with a request in flight, or with a retry still waiting for its delay, sends nothing,
- * and a batch carries each partition key once: records of one key reach Kinesis one request after another,
- * in the order taken.
+ * With `ordered`, a record waits while an earlier record of its partition key is in flight or waits for its retry,
+ * and a batch carries each key once: the records of one key reach Kinesis one request after another, in the order
+ * taken, while other keys of the same shard go past them.
  */
 export const poll = <T>(acc: Accumulator<T>, now: number): Plan<T> => {
-  acc.wokenFull = false
+  const plan = decide(acc, now)
+  acc.sleepUntil = plan._tag === "Sleep" ? plan.until : -Infinity
+  return plan
+}
+
+const decide = <T>(acc: Accumulator<T>, now: number): Plan<T> => {
   const { limits, lingerMillis, maxInFlight, ordered, pacing } = acc.options
-  if (acc.inFlight.size >= maxInFlight || acc.routePending) return sleep(Infinity)
+  if (acc.inFlight.size >= maxInFlight) return sleep(Infinity)
+  if (acc.routePending && !acc.closing) return sleep(Infinity)
   if (ordered && acc.staleInFlight > 0) return sleep(Infinity)
   const pacingMillis = Math.max(lingerMillis, MIN_PACING_MILLIS)
   let wakeAt = Infinity // a retry delay or a budget refill
@@ -403,32 +417,32 @@ export const poll = <T>(acc: Accumulator<T>, now: number): Plan<T> => {
   let sendableBytes = 0
   let urgent = false
   let heldBack = false
+  // With `ordered`, the keys whose next record must wait: a record of theirs waits for its retry delay.
+  const waitingKeys = ordered ? new Set<string>() : undefined
   const candidates: Array<Candidate<T>> = []
   for (const line of acc.order) {
-    if (ordered && line.inFlight > 0) continue
     let count = 0
     let bytes = 0
     let oldest = Infinity
-    let blocked = false
+    let lineUrgent = false
     for (const held of line.retries) {
       if (held.readyAt <= now) {
         count++
         bytes += held.size
         if (held.readyAt < oldest) oldest = held.readyAt
-        if (held.seq <= acc.urgentUpTo) urgent = true
+        if (held.seq <= acc.urgentUpTo) lineUrgent = true
       } else {
         if (held.readyAt < wakeAt) wakeAt = held.readyAt
-        if (ordered) blocked = true
+        waitingKeys?.add(held.record.partitionKey)
       }
     }
-    if (blocked) continue
     const freshCount = line.fresh.length - line.head
     if (freshCount > 0) {
       const first = line.fresh[line.head]
       count += freshCount
       bytes += line.freshBytes
       if (first.readyAt < oldest) oldest = first.readyAt
-      if (first.seq <= acc.urgentUpTo) urgent = true
+      if (first.seq <= acc.urgentUpTo) lineUrgent = true
     }
     if (count === 0) continue
     let records = count
@@ -450,6 +464,7 @@ export const poll = <T>(acc: Accumulator<T>, now: number): Plan<T> => {
     }
     sendable += records
     sendableBytes += bytes
+    if (lineUrgent) urgent = true
     if (oldest + lingerMillis < lingerAt) lingerAt = oldest + lingerMillis
     candidates.push({ line, records, bytes: budgetBytes })
   }
@@ -458,7 +473,9 @@ export const poll = <T>(acc: Accumulator<T>, now: number): Plan<T> => {
   // While budgets hold records back, every request is as full as the budgets allow: never one per refilled token.
   const sendAt = heldBack ? Math.max(lingerAt, acc.lastSentAt + pacingMillis) : lingerAt
   if (!urgent && !full && sendAt > now) return sleep(Math.min(wakeAt, sendAt))
-  return { _tag: "Send", batch: build(acc, candidates, now) }
+  const batch = build(acc, candidates, waitingKeys, now)
+  // With `ordered`, every record that could go may wait for a key in flight: a settled request wakes the caller.
+  return batch === undefined ? sleep(wakeAt) : { _tag: "Send", batch }
 }
 
 const firstSendable = <T>(line: Line<T>, now: number): Held<T> => {
@@ -466,11 +483,21 @@ const firstSendable = <T>(line: Line<T>, now: number): Held<T> => {
   return line.fresh[line.head]
 }
 
-const build = <T>(acc: Accumulator<T>, candidates: ReadonlyArray<Candidate<T>>, now: number): Outgoing<T> => {
-  const { limits, ordered, pacing } = acc.options
+// With `ordered`, how far past a key that must wait a line is searched for records of other keys, per request.
+const ORDERED_SCAN_LIMIT = 2000
+
+const build = <T>(
+  acc: Accumulator<T>,
+  candidates: ReadonlyArray<Candidate<T>>,
+  waitingKeys: Set<string> | undefined,
+  now: number
+): Outgoing<T> | undefined => {
+  const { limits, pacing } = acc.options
   const entries: Array<Held<T>> = []
   const perShard = new Map<string, number>()
-  const keys = ordered ? new Set<string>() : undefined
+  // With `ordered`: keys in flight, waiting for a retry, or already in this batch take nothing more now.
+  const skip = waitingKeys
+  const keysInFlight = acc.keysInFlight
   let bytes = 0
   // Lines take turns being first, so that when a batch cannot hold every shard's records, none is always last.
   const start = candidates.length === 0 ? 0 : acc.cursor % candidates.length
@@ -479,17 +506,29 @@ const build = <T>(acc: Accumulator<T>, candidates: ReadonlyArray<Candidate<T>>, 
     const { line, records: budgetRecords, bytes: budgetBytes } = candidates[(start + c) % candidates.length]
     let taken = 0
     let takenBytes = 0
-    // May `held` join the batch? Batch bounds, the line's budget, and with `ordered` one record per key.
+    // May `held` join the batch? Batch bounds and the line's budget; false closes the line for this batch.
     const fits = (held: Held<T>): boolean => {
       if (entries.length >= limits.maxBatchRecords || taken >= budgetRecords) return false
       if (entries.length > 0 && bytes + held.size > limits.maxBatchBytes) return false
       if (taken > 0 && takenBytes + held.size > budgetBytes) return false
-      if (keys !== undefined && keys.has(held.record.partitionKey)) return false
       return true
+    }
+    // With `ordered`: must `held` wait for an earlier record of its key? A key skipped once stays skipped.
+    const mustWait = (held: Held<T>): boolean => {
+      if (skip === undefined) return false
+      const key = held.record.partitionKey
+      if (skip.has(key) || keysInFlight.has(key)) {
+        skip.add(key)
+        return true
+      }
+      return false
     }
     const add = (held: Held<T>) => {
       entries.push(held)
-      keys?.add(held.record.partitionKey)
+      if (skip !== undefined) {
+        skip.add(held.record.partitionKey)
+        keysInFlight.set(held.record.partitionKey, (keysInFlight.get(held.record.partitionKey) ?? 0) + 1)
+      }
       bytes += held.size
       taken++
       takenBytes += held.size
@@ -498,7 +537,7 @@ const build = <T>(acc: Accumulator<T>, candidates: ReadonlyArray<Candidate<T>>, 
     if (line.retries.length > 0) {
       const left: Array<Held<T>> = []
       for (const held of line.retries) {
-        if (!closed && held.readyAt <= now) {
+        if (!closed && held.readyAt <= now && !mustWait(held)) {
           if (fits(held)) {
             add(held)
             continue
@@ -509,15 +548,17 @@ const build = <T>(acc: Accumulator<T>, candidates: ReadonlyArray<Candidate<T>>, 
       }
       line.retries = left
     }
-    while (!closed && line.head < line.fresh.length) {
-      const held = line.fresh[line.head]
-      if (!fits(held)) break
-      add(held)
-      line.head++
-      line.freshBytes -= held.size
-      acc.freshRecords--
-      acc.freshBytes -= held.size
-    }
+    if (skip === undefined) {
+      while (!closed && line.head < line.fresh.length) {
+        const held = line.fresh[line.head]
+        if (!fits(held)) break
+        add(held)
+        line.head++
+        line.freshBytes -= held.size
+        acc.freshRecords--
+        acc.freshBytes -= held.size
+      }
+    } else if (!closed) takeOrdered(acc, line, fits, mustWait, add)
     compact(line)
     if (taken > 0) {
       perShard.set(line.shard, taken)
@@ -525,10 +566,45 @@ const build = <T>(acc: Accumulator<T>, candidates: ReadonlyArray<Candidate<T>>, 
       if (pacing !== undefined && line.shard !== BLIND) pacing.spend(line.shard, taken, takenBytes, now)
     }
   }
+  if (entries.length === 0) return undefined
   const batch: Outgoing<T> = { entries, bytes, sentAt: now, epoch: acc.epoch, perShard }
   acc.inFlight.add(batch)
   acc.lastSentAt = now
+  acc.wokenFull = false
   return batch
+}
+
+// Fresh records of a line with `ordered`: records whose key must wait stay where they are, in order; the others
+// join the batch until it or the line's budget is full, looking at most ORDERED_SCAN_LIMIT records ahead.
+const takeOrdered = <T>(
+  acc: Accumulator<T>,
+  line: Line<T>,
+  fits: (held: Held<T>) => boolean,
+  mustWait: (held: Held<T>) => boolean,
+  add: (held: Held<T>) => void
+): void => {
+  const end = Math.min(line.fresh.length, line.head + ORDERED_SCAN_LIMIT)
+  let kept: Array<Held<T>> | undefined
+  let i = line.head
+  for (; i < end; i++) {
+    const held = line.fresh[i]
+    if (mustWait(held)) {
+      ;(kept ??= []).push(held)
+      continue
+    }
+    if (!fits(held)) break
+    add(held)
+    line.freshBytes -= held.size
+    acc.freshRecords--
+    acc.freshBytes -= held.size
+  }
+  if (kept === undefined) line.head = i
+  else {
+    // The records that waited go back ahead of the rest, in the order taken.
+    const rest = line.fresh.slice(i)
+    line.fresh = kept.concat(rest)
+    line.head = 0
+  }
 }
 
 // A consumed head is cut off once it is most of the array, so a long-lived line neither leaks nor copies often.
@@ -597,43 +673,52 @@ export const retry = <T>(acc: Accumulator<T>, again: ReadonlyArray<Held<T>>): vo
 
 const bySeq = <T>(a: Held<T>, b: Held<T>) => a.seq - b.seq
 
-/**
- * The shards of records Kinesis refused for their shard's throughput, read before `retry` moves them: the lines
- * the request took them from, whose budgets `finish` shrinks.
- */
-export const throttledShards = <T>(refused: Iterable<Held<T>>): Set<string> => {
-  const shards = new Set<string>()
-  for (const held of refused) shards.add(held.shard)
-  return shards
+/** What a request's response said of each shard it carried records for, for the pacing. */
+export interface Feedback {
+  /** Shards that refused records for their throughput (read before `retry` moves the records). */
+  readonly throttled: ReadonlySet<string>
+  /** Records stored, by the shard they were sent for. */
+  readonly stored: ReadonlyMap<string, number>
 }
 
 /**
- * A request is over: every one of its records was passed to `delivered`, `retry` or `failed`. The budgets of the
- * `throttled` shards shrink, the others' grow back.
+ * A request is over: every one of its records was passed to `delivered`, `retry` or `failed`. With `feedback` (an
+ * answered request), throttled shards' budgets shrink and the others' grow back; a request that failed as a whole
+ * says nothing of the shards, and changes no budget.
  */
-export const finish = <T>(
-  acc: Accumulator<T>,
-  batch: Outgoing<T>,
-  throttled: ReadonlySet<string> | undefined,
-  now: number
-): void => {
+export const finish = <T>(acc: Accumulator<T>, batch: Outgoing<T>, feedback: Feedback | undefined, now: number): void => {
   if (!acc.inFlight.delete(batch)) return
   if (batch.epoch < acc.epoch) acc.staleInFlight--
+  if (acc.options.ordered) {
+    for (const held of batch.entries) {
+      const key = held.record.partitionKey
+      const count = acc.keysInFlight.get(key) ?? 0
+      if (count <= 1) acc.keysInFlight.delete(key)
+      else acc.keysInFlight.set(key, count - 1)
+    }
+  }
   const { pacing } = acc.options
-  for (const [shard, count] of batch.perShard) {
+  for (const shard of batch.perShard.keys()) {
     const line = acc.lines.get(shard)
     if (line !== undefined) line.inFlight--
-    if (pacing === undefined || shard === BLIND) continue
-    if (throttled?.has(shard)) pacing.throttled(shard, batch.sentAt, now)
-    else pacing.succeeded(shard, count, now)
+    if (pacing === undefined || shard === BLIND || feedback === undefined) continue
+    if (feedback.throttled.has(shard)) pacing.throttled(shard, batch.sentAt, now)
+    else {
+      const stored = feedback.stored.get(shard) ?? 0
+      if (stored > 0) pacing.succeeded(shard, stored, now)
+    }
   }
 }
 
-/** The records of a request that are neither settled nor waiting to be sent again: a failed settlement's. */
+/**
+ * The records of a request that are neither settled, nor waiting to be sent again, nor in another request: what a
+ * failed settlement left behind.
+ */
 export const stranded = <T>(acc: Accumulator<T>, batch: Outgoing<T>): Array<Held<T>> => {
-  const queued = new Set<Held<T>>()
-  for (const line of acc.order) for (const held of line.retries) queued.add(held)
-  return batch.entries.filter((held) => !held.settled && !queued.has(held))
+  const elsewhere = new Set<Held<T>>()
+  for (const line of acc.order) for (const held of line.retries) elsewhere.add(held)
+  for (const other of acc.inFlight) if (other !== batch) for (const held of other.entries) elsewhere.add(held)
+  return batch.entries.filter((held) => !held.settled && !elsewhere.has(held))
 }
 
 // ---------------------------------------------------------------------------------------------------------------

@@ -9,9 +9,11 @@ export class InvalidRecord extends Data.TaggedError("InvalidRecord")<{
   readonly reason: string
   /** The partition key given with the record, when there was one. */
   readonly partitionKey?: string | undefined
+  /** Its position among the entries of one `enqueueAll` call (or one chunk of `sink`); none of them was taken. */
+  readonly index?: number | undefined
 }> {
   override get message(): string {
-    return this.reason
+    return this.index === undefined ? this.reason : `entry ${this.index}: ${this.reason}`
   }
 }
 

@@ -150,4 +150,6 @@ export declare namespace KinesisWriter {
   export type RecordResult = internal.RecordResult
   /** The writer's counters. */
   export type Stats = internal.Stats
+  /** One record for `enqueueAll` and `sink`: `{ message, key? }`, as `enqueue` takes them. */
+  export type Entry = internal.Entry
 }

@@ -167,7 +167,7 @@ describe("Accumulator shards", () => {
     expect(Accumulator.delivered(acc, batch.entries[1], "shard-c")).toBe(true)
   })
 
-  it("with ordered, sends one request per shard at a time and each key once per request", () => {
+  it("with ordered, a key's next record waits for its record in flight or waiting to retry; other keys go", () => {
     const acc = Accumulator.make(options({ ordered: true, lingerMillis: 0 }))
     Accumulator.reshard(acc, Accumulator.routeOf(twoShards))
     const [a] = keysOf("shard-a", 1)
@@ -182,10 +182,76 @@ describe("Accumulator shards", () => {
     Accumulator.delivered(acc, storedB, "shard-b")
     refusedA.readyAt = 50
     Accumulator.retry(acc, [refusedA])
-    Accumulator.finish(acc, first, new Set(["shard-a"]), 0)
+    Accumulator.finish(acc, first, { throttled: new Set(["shard-a"]), stored: new Map([["shard-b", 1]]) }, 0)
     expect(Accumulator.poll(acc, 10)).toEqual({ _tag: "Sleep", until: 50 })
     const second = send(Accumulator.poll(acc, 50))
     expect(second.entries.map((held) => held.seq)).toEqual([0])
+  })
+})
+
+describe("Accumulator wake-ups and feedback", () => {
+  it("a record for an idle shard wakes the caller while another shard's records wait for their key", () => {
+    const acc = Accumulator.make(options({ ordered: true }))
+    Accumulator.reshard(acc, Accumulator.routeOf(twoShards))
+    const [a] = keysOf("shard-a", 1)
+    const [b] = keysOf("shard-b", 1)
+    Accumulator.take(acc, record(a), undefined, 0)
+    Accumulator.take(acc, record(a), undefined, 0)
+    send(Accumulator.poll(acc, 100)) // the first record of `a`; the second waits for it
+    expect(Accumulator.poll(acc, 100)).toEqual({ _tag: "Sleep", until: Infinity })
+    expect(Accumulator.take(acc, record(b), undefined, 110)).toBe(true)
+    // The waiting record of `a` lingered past its time: the request goes now, with what may go.
+    expect(keys(send(Accumulator.poll(acc, 110)))).toEqual([b])
+  })
+
+  it("a record for an idle shard wakes the caller while another shard waits for its budget", () => {
+    const limit = RateLimit.make({ recordsPerSecond: 1 })
+    const acc = Accumulator.make(options({ pacing: pacingOf(limit) }))
+    Accumulator.reshard(acc, Accumulator.routeOf(twoShards))
+    const [a1, a2] = keysOf("shard-a", 2)
+    const [b] = keysOf("shard-b", 1)
+    Accumulator.take(acc, record(a1), undefined, 0)
+    Accumulator.take(acc, record(a2), undefined, 0)
+    send(Accumulator.poll(acc, 100))
+    const plan = Accumulator.poll(acc, 100)
+    expect(plan._tag === "Sleep" && plan.until > 1000).toBe(true)
+    expect(Accumulator.take(acc, record(b), undefined, 110)).toBe(true)
+    expect(keys(send(Accumulator.poll(acc, 210)))).toEqual([b])
+  })
+
+  it("a request that failed as a whole changes no shard's budget", () => {
+    const limit = RateLimit.make()
+    const acc = Accumulator.make(options({ pacing: pacingOf(limit), lingerMillis: 0 }))
+    Accumulator.reshard(acc, Accumulator.routeOf(twoShards))
+    const [a] = keysOf("shard-a", 1)
+    Accumulator.take(acc, record(a), undefined, 0)
+    const batch = send(Accumulator.poll(acc, 0))
+    Accumulator.finish(acc, batch, { throttled: new Set(["shard-a"]), stored: new Map() }, 10)
+    const lowered = RateLimit.multiplier(limit, "shard-a")
+    expect(lowered).toBeLessThan(1)
+    Accumulator.take(acc, record(a), undefined, 5000)
+    const second = send(Accumulator.poll(acc, 5000))
+    Accumulator.retry(acc, second.entries)
+    Accumulator.finish(acc, second, undefined, 6000)
+    expect(RateLimit.multiplier(limit, "shard-a")).toBe(lowered)
+  })
+
+  it("closing sends shard-blind when the shard map never came", () => {
+    const acc = Accumulator.make(options({ awaitRoute: true, lingerMillis: 0 }))
+    Accumulator.take(acc, record("a"), undefined, 0)
+    expect(Accumulator.poll(acc, 0)).toEqual({ _tag: "Sleep", until: Infinity })
+    Accumulator.close(acc)
+    expect(keys(send(Accumulator.poll(acc, 1)))).toEqual(["a"])
+  })
+
+  it("stranded leaves out records already sent again in another request", () => {
+    const acc = Accumulator.make(options({ lingerMillis: 0 }))
+    Accumulator.take(acc, record("a"), undefined, 0)
+    const first = send(Accumulator.poll(acc, 0))
+    Accumulator.retry(acc, first.entries)
+    const second = send(Accumulator.poll(acc, 1))
+    expect(second.entries).toEqual(first.entries)
+    expect(Accumulator.stranded(acc, first)).toEqual([])
   })
 })
 
@@ -231,6 +297,11 @@ const runModel = (commands: ReadonlyArray<Command>, ordered: boolean, paced: boo
     options({ limits, lingerMillis: 20, maxInFlight, maxBufferedRecords, maxBufferedBytes, ordered, pacing: paced ? pacingOf(limit) : undefined })
   )
   let now = 0
+  // The writer's discipline: it polls when woken (a record `take` says changes the plan, a settled request, a
+  // flush, a new map) or when its last sleep ends; nothing else makes it look.
+  let woken = true
+  let sleepUntil = -Infinity
+  const mayPoll = () => woken || now >= sleepUntil
   // The model: what was taken, what is settled, and the order each key's records were stored in.
   const taken: Array<{ readonly key: string; readonly seq: number }> = []
   const outcome = new Map<number, "delivered" | "failed">()
@@ -255,6 +326,7 @@ const runModel = (commands: ReadonlyArray<Command>, ordered: boolean, paced: boo
   const settle = (batch: Accumulator.Outgoing<number>, outcomes: ReadonlyArray<number>, delay: number) => {
     const again: Array<Accumulator.Held<number>> = []
     const throttled = new Set<string>()
+    const stored = new Map<string, number>()
     let refusedKeys: Set<string> | undefined
     batch.entries.forEach((held, i) => {
       const draw = outcomes[i] ?? 0
@@ -266,6 +338,7 @@ const runModel = (commands: ReadonlyArray<Command>, ordered: boolean, paced: boo
         expect(outcome.has(held.seq)).toBe(false) // nothing stored twice
         outcome.set(held.seq, "delivered")
         storedByKey.set(key, [...(storedByKey.get(key) ?? []), held.seq])
+        stored.set(held.shard, (stored.get(held.shard) ?? 0) + 1)
         Accumulator.delivered(acc, held, held.shard)
       } else if (!forced && draw === 9) {
         outcome.set(held.seq, "failed")
@@ -278,16 +351,21 @@ const runModel = (commands: ReadonlyArray<Command>, ordered: boolean, paced: boo
       }
     })
     Accumulator.retry(acc, again)
-    Accumulator.finish(acc, batch, throttled, now)
+    Accumulator.finish(acc, batch, { throttled, stored }, now)
+    woken = true // the writer wakes its batching fiber when a request is over
     checkEvents()
   }
 
   const poll = () => {
+    if (!mayPoll()) return false
+    woken = false
     const plan = Accumulator.poll(acc, now)
     if (plan._tag === "Sleep") {
       expect(plan.until).toBeGreaterThan(now)
+      sleepUntil = plan.until
       return false
     }
+    sleepUntil = -Infinity
     const batch = plan.batch
     expect(batch.entries.length).toBeGreaterThan(0)
     expect(batch.entries.length).toBeLessThanOrEqual(limits.maxBatchRecords)
@@ -295,15 +373,18 @@ const runModel = (commands: ReadonlyArray<Command>, ordered: boolean, paced: boo
     for (const other of inFlight) for (const held of batch.entries) expect(other.entries).not.toContain(held)
     if (ordered) {
       expect(new Set(keys(batch)).size).toBe(batch.entries.length)
-      for (const other of inFlight) for (const shard of batch.perShard.keys()) expect(other.perShard.has(shard)).toBe(false)
+      // A key has at most one record in flight.
+      for (const other of inFlight) for (const key of keys(batch)) expect(keys(other)).not.toContain(key)
     }
     for (const held of batch.entries) {
       expect(outcome.has(held.seq)).toBe(false)
-      // Per shard, records are sent for the first time in the order they were taken.
+      // Per shard (with `ordered`, per key: other keys may go past a key that waits), records are sent for the
+      // first time in the order they were taken.
       if (held.attempts === 0) {
-        const last = firstSentByShard.get(held.shard) ?? -1
+        const line = ordered ? held.record.partitionKey : held.shard
+        const last = firstSentByShard.get(line) ?? -1
         expect(held.seq).toBeGreaterThan(last)
-        firstSentByShard.set(held.shard, held.seq)
+        firstSentByShard.set(line, held.seq)
       }
       held.attempts++
     }
@@ -318,7 +399,7 @@ const runModel = (commands: ReadonlyArray<Command>, ordered: boolean, paced: boo
         const rec = record(`key${command.key}`, command.size + 5)
         if (Accumulator.canTake(acc, rec.size)) {
           taken.push({ key: rec.partitionKey, seq: taken.length })
-          Accumulator.take(acc, rec, taken.length - 1, now)
+          if (Accumulator.take(acc, rec, taken.length - 1, now)) woken = true
         }
         break
       }
@@ -337,12 +418,14 @@ const runModel = (commands: ReadonlyArray<Command>, ordered: boolean, paced: boo
       case "flush": {
         const id = Accumulator.flush(acc)
         if (id !== undefined) openFlushes.set(id, taken.length - 1)
+        woken = true
         break
       }
       case "reshard":
         Accumulator.reshard(acc, Accumulator.routeOf(command.split ? twoShards : oneShard))
         // Records waiting move to other lines: the first-send order is per line, from here on.
         firstSentByShard.clear()
+        woken = true
         break
     }
     // Bounds, always: records held never exceed the buffer, and the count is exact.
@@ -354,14 +437,15 @@ const runModel = (commands: ReadonlyArray<Command>, ordered: boolean, paced: boo
 
   // Drain: everything left is delivered in the end, by polling, settling and letting time pass.
   Accumulator.close(acc)
+  woken = true
   for (let round = 0; round < 10_000 && outcome.size < taken.length; round++) {
     while (poll()) { /* send all that may go */ }
     const batch = inFlight.shift()
     if (batch !== undefined) settle(batch, [], 0)
     else {
-      const plan = Accumulator.poll(acc, now)
-      expect(plan._tag === "Sleep" && plan.until !== Infinity).toBe(true)
-      if (plan._tag === "Sleep") now = plan.until
+      // Nothing in flight and records held: the writer must have a moment to wake at, or it would stall.
+      expect(sleepUntil).not.toBe(Infinity)
+      now = Math.max(now, sleepUntil)
     }
   }
   // Nothing lost, nothing twice: every record taken was settled exactly once.

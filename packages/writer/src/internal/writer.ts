@@ -12,15 +12,17 @@ import * as Random from "effect/Random"
 import * as ScheduleDecision from "effect/ScheduleDecision"
 import * as Intervals from "effect/ScheduleIntervals"
 import * as Scope from "effect/Scope"
+import * as Sink from "effect/Sink"
 import * as Accumulator from "../Accumulator.js"
 import * as Batch from "../Batch.js"
-import { DeliveryFailed, type InvalidRecord, KinesisError, RecordFailed, WriterClosed } from "../Errors.js"
+import { DeliveryFailed, InvalidRecord, KinesisError, RecordFailed, WriterClosed } from "../Errors.js"
 import { Kinesis } from "../Kinesis.js"
 import * as RateLimit from "../RateLimit.js"
 import * as Record from "../Record.js"
 import * as Retry from "../Retry.js"
 import * as ShardMap from "../ShardMap.js"
 import type { Resolved } from "./options.js"
+import * as ShardMaps from "./shardMaps.js"
 
 /** Where a stored record went, and how many requests it took. */
 export interface RecordResult {
@@ -53,10 +55,18 @@ export interface Stats {
   readonly inFlight: number
 }
 
+/** One record for `enqueueAll` and `sink`: a message and its key, as `enqueue` takes them. */
+export interface Entry {
+  readonly message: unknown
+  readonly key?: Record.Key | undefined
+}
+
 /** The writer's operations. */
 export interface Service {
   readonly stream: string
   readonly enqueue: (message: unknown, key?: Record.Key) => Effect.Effect<void, InvalidRecord | WriterClosed>
+  readonly enqueueAll: (entries: Iterable<Entry>) => Effect.Effect<void, InvalidRecord | WriterClosed>
+  readonly sink: Sink.Sink<void, Entry, never, InvalidRecord | WriterClosed>
   readonly put: (
     message: unknown,
     key?: Record.Key
@@ -87,9 +97,6 @@ interface Waiting {
 const now = (clock: { unsafeCurrentTimeMillis(): number }) => clock.unsafeCurrentTimeMillis()
 
 const THROTTLED = "ProvisionedThroughputExceededException"
-
-// A reshard shows in many responses at once: the shard map is reloaded at most once a second.
-const MIN_SHARD_MAP_RELOAD_MILLIS = 1000
 
 /** Builds a writer in the current scope; closing the scope stops intake and drains within `shutdownTimeout`. */
 export const make = (options: Resolved): Effect.Effect<Service, never, Kinesis | Scope.Scope> =>
@@ -133,7 +140,6 @@ const build = (options: Resolved): Effect.Effect<Service, never, Kinesis | Scope
     let stopped = false // the shutdown deadline passed: nothing is sent any more
     let wakeup: Deferred.Deferred<void> | undefined
     let drained: Deferred.Deferred<boolean> | undefined // true when everything settled, false at the timeout
-    let refresh: Deferred.Deferred<void> | undefined // set while the shard map fiber sleeps
     const counters = {
       accepted: 0,
       delivered: 0,
@@ -279,9 +285,8 @@ const build = (options: Resolved): Effect.Effect<Service, never, Kinesis | Scope
         retriable: true
       })
 
-    const requestRefresh = () => {
-      if (refresh !== undefined) Deferred.unsafeDone(refresh, Exit.void)
-    }
+    // A record stored on another shard than predicted asks the shard map follower to read the map again.
+    let requestRefresh = () => {}
 
     const send = (batch: Accumulator.Outgoing<Ticket>): Effect.Effect<void> =>
       Effect.uninterruptibleMask((restore) =>
@@ -297,7 +302,7 @@ const build = (options: Resolved): Effect.Effect<Service, never, Kinesis | Scope
             )
           ).pipe(Effect.either)
           let successful = 0
-          let throttled: Set<string> | undefined
+          let feedback: Accumulator.Feedback | undefined
           const errors = new Set<string>()
           if (Either.isLeft(response)) {
             const error = response.left
@@ -311,8 +316,12 @@ const build = (options: Resolved): Effect.Effect<Service, never, Kinesis | Scope
           } else {
             const settlement = Batch.settle(entries, response.right.Records, Retry.isRetriableCode)
             successful = settlement.delivered.length
+            const throttled = new Set<string>()
+            const stored = new Map<string, number>()
+            feedback = { throttled, stored }
             let moved = false
             for (const { item, sequenceNumber, shardId } of settlement.delivered) {
+              stored.set(item.shard, (stored.get(item.shard) ?? 0) + 1)
               if (Accumulator.delivered(acc, item, shardId)) moved = true
               counters.delivered++
               if (item.ticket !== undefined) {
@@ -329,7 +338,7 @@ const build = (options: Resolved): Effect.Effect<Service, never, Kinesis | Scope
             const again = settlement.retry.map(({ code, detail, item }) => {
               if (code === THROTTLED) {
                 counters.throttled++
-                ;(throttled ??= new Set()).add(item.shard)
+                throttled.add(item.shard)
               }
               const key = `${code}\n${detail}`
               let error = shared.get(key)
@@ -342,7 +351,7 @@ const build = (options: Resolved): Effect.Effect<Service, never, Kinesis | Scope
             yield* retryOrFail(again)
             yield* fail(settlement.failed.map(({ code, detail, item }) => ({ held: item, code, detail, retriable: false })))
           }
-          Accumulator.finish(acc, batch, throttled, now(clock))
+          Accumulator.finish(acc, batch, feedback, now(clock))
           if (options.logBatches) {
             yield* logVisible(
               `sent ${entries.length} messages to stream ${streamName}; ${successful} successful; errors = {${
@@ -392,52 +401,28 @@ const build = (options: Resolved): Effect.Effect<Service, never, Kinesis | Scope
     // Interruptible even when built inside an uninterruptible region (a layer), so that closing can stop it.
     const batcher = yield* Effect.forkScoped(Effect.interruptible(batching))
 
-    // The shard map: loaded at start, reloaded every shardMapRefresh and at once when a record lands elsewhere than
-    // predicted. Until it loads (or while ListShards is denied), records go out shard-blind, as before.
-    const shardMaps: Effect.Effect<never> = Effect.gen(function*() {
-      let current: ShardMap.ShardMap | undefined
-      let warned = false
-      while (true) {
-        const loaded = yield* ShardMap.load(kinesis, options.target).pipe(
-          Effect.timeoutFail({ duration: options.requestTimeoutMillis, onTimeout: requestTimeout }),
-          Effect.catchAllDefect((defect) => Effect.fail(Retry.classify("ListShards", defect))),
-          Effect.either
-        )
-        if (Either.isRight(loaded)) {
-          const map = loaded.right
-          if (current === undefined || !ShardMap.equals(current, map)) {
-            current = map
-            yield* Effect.sync(() => {
-              Accumulator.reshard(acc, ShardMap.size(map) === 0 ? undefined : Accumulator.routeOf(map))
-              if (limiter !== undefined) RateLimit.forget(limiter, map.shards.map((shard) => shard.shardId))
-              wake()
-            })
-            yield* Effect.logDebug(`stream ${streamName} has ${ShardMap.size(map)} open shard(s)`)
-          }
-          if (warned) yield* Effect.logInfo(`read the shard map of stream ${streamName}: sending shard-aware again`)
-          warned = false
-        } else if (!warned) {
-          warned = true
-          // Without a map at start, send shard-blind rather than not at all; a map read later takes over.
-          if (current === undefined) yield* Effect.sync(() => {
-            Accumulator.reshard(acc, undefined)
+    // The shard map: until the first read answers, nothing is sent (records sent before it would go unpaced).
+    if (options.shardAware) {
+      const follower = yield* ShardMaps.follow({
+        kinesis,
+        target: options.target,
+        streamName,
+        refreshMillis: options.shardMapRefreshMillis,
+        requestTimeoutMillis: options.requestTimeoutMillis,
+        onMap: (map) =>
+          Effect.sync(() => {
+            Accumulator.reshard(acc, ShardMap.size(map) === 0 ? undefined : Accumulator.routeOf(map))
+            if (limiter !== undefined) RateLimit.forget(limiter, map.shards.map((shard) => shard.shardId))
             wake()
-          })
-          const error = loaded.left
-          yield* Effect.logWarning(
-            `cannot read the shards of stream ${streamName} (ListShards: ${error.code}${
-              error.detail === "" ? "" : `: ${error.detail}`
-            }); sending without shard awareness until it can`
-          ).pipe(Effect.annotateLogs({ stream: streamName, code: error.code }))
-        }
-        const signal = Deferred.unsafeMake<void>(fiberId)
-        refresh = signal
-        yield* Effect.raceFirst(Deferred.await(signal), Effect.sleep(options.shardMapRefreshMillis))
-        refresh = undefined
-        yield* Effect.sleep(MIN_SHARD_MAP_RELOAD_MILLIS)
-      }
-    })
-    if (options.shardAware) yield* Effect.forkScoped(Effect.interruptible(shardMaps))
+          }),
+        // Without a map, shard-blind rather than not at all; a map read later takes over.
+        onNoMap: Effect.sync(() => {
+          Accumulator.reshard(acc, undefined)
+          wake()
+        })
+      })
+      requestRefresh = follower.refresh
+    }
 
     const closedError = new WriterClosed({ stream: options.stream })
     const closedFailure = Effect.fail(closedError)
@@ -500,6 +485,39 @@ const build = (options: Resolved): Effect.Effect<Service, never, Kinesis | Scope
         const ticket = Deferred.unsafeMake<RecordResult, RecordFailed>(fiberId)
         return take(encoded.right, ticket).pipe(Effect.zipRight(Deferred.await(ticket)))
       })
+
+    // All or nothing: every entry is encoded before the first is taken; then they are taken in order, each as room
+    // appears, so a call larger than the buffer never needs all of it at once. Interrupted, it has taken a prefix.
+    const enqueueAll = (entries: Iterable<Entry>): Effect.Effect<void, InvalidRecord | WriterClosed> =>
+      Effect.suspend((): Effect.Effect<void, InvalidRecord | WriterClosed> => {
+        const records: Array<Record.Encoded> = []
+        let index = 0
+        for (const entry of entries) {
+          const encoded = entry === null || typeof entry !== "object" ?
+            Either.left(new InvalidRecord({ reason: "an entry must be an object { message, key? }" })) :
+            encode(entry.message, entry.key)
+          if (Either.isLeft(encoded)) {
+            return Effect.fail(
+              new InvalidRecord({ reason: encoded.left.reason, partitionKey: encoded.left.partitionKey, index })
+            )
+          }
+          records.push(encoded.right)
+          index++
+        }
+        let next = 0
+        const takeRest: Effect.Effect<void, WriterClosed> = Effect.suspend(() => {
+          if (closed) return closedFailure
+          while (next < records.length && Accumulator.canTake(acc, records[next].size)) admit(records[next++], undefined)
+          if (next === records.length) return Effect.void
+          // No room: wait in line for the next record as enqueue does, then take what fits again.
+          return Effect.zipRight(take(records[next], undefined), Effect.sync(() => next++)).pipe(
+            Effect.zipRight(takeRest)
+          )
+        })
+        return takeRest
+      })
+
+    const sink: Sink.Sink<void, Entry, never, InvalidRecord | WriterClosed> = Sink.forEachChunk(enqueueAll)
 
     const reportFailures = (): Effect.Effect<void, DeliveryFailed> => {
       if (failures.length === 0 && unlisted === 0) return Effect.void
@@ -586,5 +604,5 @@ const build = (options: Resolved): Effect.Effect<Service, never, Kinesis | Scope
       })
     )
 
-    return { stream: options.stream, enqueue, put, flush, stats } satisfies Service
+    return { stream: options.stream, enqueue, enqueueAll, sink, put, flush, stats } satisfies Service
   })
