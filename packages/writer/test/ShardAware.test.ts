@@ -1,7 +1,7 @@
 import { LocalKinesis } from "@effect-kinesis/local"
 import { KinesisWriter } from "@effect-kinesis/writer"
 import { describe, expect, it } from "@effect/vitest"
-import { Effect, Logger, LogLevel } from "effect"
+import { Effect, Fiber, Logger, LogLevel } from "effect"
 
 // Tests that cross the network talk to the embedded Kinesis over HTTP, through its AWS-limits proxy, on the real
 // clock. Thresholds leave room for a loaded machine; the benchmark measures the figures.
@@ -79,6 +79,40 @@ describe("shard-aware sending against AWS's per-shard limits", () => {
       expect(warnings[0].message).toContain("cannot read the shards of stream denied")
       expect(warnings[0].message).toContain("AccessDeniedException")
     }).pipe(Effect.provide(LocalKinesis.layer({ streams: { denied: 2 } }))))
+
+  it.scopedLive("a shard split while writing: nothing lost, the children take records, few are refused", () =>
+    Effect.gen(function*() {
+      const local = yield* LocalKinesis
+      const writing = yield* Effect.fork(writeAll({ stream: "split" }, 6000, () => undefined))
+      yield* Effect.sleep("700 millis") // the writer is paced at 2,000 records a second: about a third is sent
+      const [before] = yield* local.listShards("split")
+      const children = yield* local.splitShard("split", before.ShardId!)
+      const stats = yield* Fiber.join(writing)
+      const counters = yield* local.proxy.counters
+      expect(stats.delivered).toBe(6000)
+      const stored = yield* local.readAll("split")
+      expectAllStored(stored, 6000)
+      expect(stored).toHaveLength(6000)
+      for (const child of children) {
+        expect(stored.filter((record) => record.shardId === child.ShardId).length).toBeGreaterThan(300)
+      }
+      expect(counters.records.throttled / counters.records.offered).toBeLessThan(0.05)
+    }).pipe(Effect.provide(LocalKinesis.layer({ streams: { split: 2 }, limits: true }))))
+
+  it.scopedLive("two shards merged while writing: nothing lost, the merged shard takes their records", () =>
+    Effect.gen(function*() {
+      const local = yield* LocalKinesis
+      const writing = yield* Effect.fork(writeAll({ stream: "merge" }, 6000, () => undefined))
+      yield* Effect.sleep("500 millis")
+      const [first, second] = yield* local.listShards("merge")
+      const merged = yield* local.mergeShards("merge", first.ShardId!, second.ShardId!)
+      const stats = yield* Fiber.join(writing)
+      expect(stats.delivered).toBe(6000)
+      const stored = yield* local.readAll("merge")
+      expectAllStored(stored, 6000)
+      expect(stored).toHaveLength(6000)
+      expect(stored.filter((record) => record.shardId === merged.ShardId).length).toBeGreaterThan(300)
+    }).pipe(Effect.provide(LocalKinesis.layer({ streams: { merge: 3 }, limits: true }))))
 
   it.scopedLive("ordered: each key's records are stored in the order taken, under throttling, failures and 500s", () =>
     Effect.gen(function*() {
