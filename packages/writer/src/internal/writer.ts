@@ -4,32 +4,22 @@ import * as Either from "effect/Either"
 import * as ExecutionStrategy from "effect/ExecutionStrategy"
 import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
-import * as FiberRef from "effect/FiberRef"
 import * as FiberSet from "effect/FiberSet"
-import * as Logger from "effect/Logger"
-import * as LogLevel from "effect/LogLevel"
 import * as Random from "effect/Random"
-import * as ScheduleDecision from "effect/ScheduleDecision"
-import * as Intervals from "effect/ScheduleIntervals"
 import * as Scope from "effect/Scope"
 import * as Sink from "effect/Sink"
 import * as Accumulator from "../Accumulator.js"
-import * as Batch from "../Batch.js"
-import { DeliveryFailed, InvalidRecord, KinesisError, RecordFailed, WriterClosed } from "../Errors.js"
+import { DeliveryFailed, InvalidRecord, type RecordFailed, WriterClosed } from "../Errors.js"
 import { Kinesis } from "../Kinesis.js"
 import * as RateLimit from "../RateLimit.js"
 import * as Record from "../Record.js"
-import * as Retry from "../Retry.js"
 import * as ShardMap from "../ShardMap.js"
 import type { Resolved } from "./options.js"
+import * as Sending from "./sending.js"
 import * as ShardMaps from "./shardMaps.js"
 
 /** Where a stored record went, and how many requests it took. */
-export interface RecordResult {
-  readonly shardId: string
-  readonly sequenceNumber: string
-  readonly attempts: number
-}
+export type RecordResult = Sending.RecordResult
 
 /** Counters since the writer started, and what it holds now. */
 export interface Stats {
@@ -75,18 +65,8 @@ export interface Service {
   readonly stats: Effect.Effect<Stats>
 }
 
-type Ticket = Deferred.Deferred<RecordResult, RecordFailed>
-type Held = Accumulator.Held<Ticket>
-
-// What a retry schedule decided for a record: give up, or send again from `readyAt` on, with its next state.
-type Decision = { readonly done: true } | { readonly done: false; readonly next: unknown; readonly readyAt: number }
-
-interface Failure {
-  readonly held: Held
-  readonly code: string
-  readonly detail: string
-  readonly retriable: boolean
-}
+type Ticket = Sending.Ticket
+type Held = Sending.Held
 
 // A caller waiting for room: granted once the accumulator admitted it.
 interface Waiting {
@@ -95,8 +75,6 @@ interface Waiting {
 }
 
 const now = (clock: { unsafeCurrentTimeMillis(): number }) => clock.unsafeCurrentTimeMillis()
-
-const THROTTLED = "ProvisionedThroughputExceededException"
 
 /** Builds a writer in the current scope; closing the scope stops intake and drains within `shutdownTimeout`. */
 export const make = (options: Resolved): Effect.Effect<Service, never, Kinesis | Scope.Scope> =>
@@ -140,7 +118,7 @@ const build = (options: Resolved): Effect.Effect<Service, never, Kinesis | Scope
     let stopped = false // the shutdown deadline passed: nothing is sent any more
     let wakeup: Deferred.Deferred<void> | undefined
     let drained: Deferred.Deferred<boolean> | undefined // true when everything settled, false at the timeout
-    const counters = {
+    const counters: Sending.Counters = {
       accepted: 0,
       delivered: 0,
       failed: 0,
@@ -186,199 +164,23 @@ const build = (options: Resolved): Effect.Effect<Service, never, Kinesis | Scope
       if (Accumulator.take(acc, record, ticket, now(clock))) wake()
     }
 
-    const toRecordFailed = (failure: Failure) =>
-      new RecordFailed({
-        stream: options.stream,
-        data: failure.held.record.data,
-        partitionKey: failure.held.record.partitionKey,
-        explicitHashKey: failure.held.record.explicitHashKey,
-        code: failure.code,
-        detail: failure.detail,
-        attempts: failure.held.attempts,
-        retriable: failure.retriable
-      })
-
-    const fail = (batchFailures: ReadonlyArray<Failure>): Effect.Effect<void> => {
-      if (batchFailures.length === 0) return Effect.void
-      for (const failure of batchFailures) {
-        if (!Accumulator.failed(acc, failure.held)) continue
-        const error = toRecordFailed(failure)
-        counters.failed++
-        if (failure.held.ticket !== undefined) Deferred.unsafeDone(failure.held.ticket, Exit.fail(error))
-        else if (failures.length < options.maxBufferedRecords) failures.push(error)
-        else unlisted++
-      }
-      dispatch()
-      const first = batchFailures[0]
-      return Effect.logWarning(
-        `${batchFailures.length} record(s) not stored in stream ${streamName}: ${first.code}${
-          first.detail === "" ? "" : `: ${first.detail}`
-        }${first.retriable ? ` (gave up after ${first.held.attempts} attempt(s))` : ""}`
-      ).pipe(Effect.annotateLogs({ stream: streamName, code: first.code }))
-    }
-
-    // Steps each record's own schedule with its error: a delay puts it back, the schedule's end fails it.
-    // Records in the same state failing with the same error get the same decision, so the schedule is stepped once
-    // for them all: they share the step's state (and jitter) from then on, become ready together, and go out in
-    // one batch instead of a few at a time.
-    const retryOrFail = (rejected: ReadonlyArray<{ readonly held: Held; readonly error: KinesisError }>) =>
-      Effect.gen(function*() {
-        if (rejected.length === 0) return
-        const again: Array<Held> = []
-        const givenUp: Array<Failure> = []
-        const time = now(clock)
-        const decided = new Map<unknown, Map<KinesisError, Either.Either<Decision, unknown>>>()
-        for (const { error, held } of rejected) {
-          const state = held.retryState === undefined ? options.retry.initial : held.retryState
-          let byError = decided.get(state)
-          if (byError === undefined) decided.set(state, byError = new Map())
-          let stepped = byError.get(error)
-          if (stepped === undefined) {
-            stepped = yield* options.retry.step(time, error, state).pipe(
-              Effect.map(([next, , decision]): Decision =>
-                ScheduleDecision.isDone(decision) ?
-                  { done: true } :
-                  { done: false, next, readyAt: Math.max(time, Intervals.start(decision.intervals)) }
-              ),
-              Effect.either,
-              Effect.catchAllDefect((defect) => Effect.succeed(Either.left(defect)))
-            )
-            byError.set(error, stepped)
-          }
-          if (Either.isLeft(stepped)) {
-            // A schedule that throws is a bug in the caller's code: the record fails with it, it is not lost.
-            const reason = stepped.left instanceof Error ? stepped.left.message : String(stepped.left)
-            givenUp.push({
-              held,
-              code: error.code,
-              detail: `${error.detail} (the retry schedule failed: ${reason})`,
-              retriable: true
-            })
-          } else if (stepped.right.done) {
-            givenUp.push({ held, code: error.code, detail: error.detail, retriable: true })
-          } else {
-            held.retryState = stepped.right.next
-            held.readyAt = stepped.right.readyAt
-            again.push(held)
-          }
-        }
-        counters.retried += again.length
-        Accumulator.retry(acc, again)
-        yield* fail(givenUp)
-      })
-
-    const logVisible = (message: string) =>
-      FiberRef.getWith(
-        FiberRef.currentMinimumLogLevel,
-        (minimum) =>
-          // Debug lines shown while the application's minimum is Info or lower; above that it asked for quiet.
-          LogLevel.greaterThan(minimum, LogLevel.Info) ?
-            Effect.void :
-            Effect.logDebug(message).pipe(Logger.withMinimumLogLevel(LogLevel.Debug))
-      )
-
-    const requestTimeout = (): KinesisError =>
-      new KinesisError({
-        operation: "PutRecords",
-        code: "RequestTimeout",
-        detail: `no answer within ${options.requestTimeoutMillis} ms`,
-        retriable: true
-      })
-
     // A record stored on another shard than predicted asks the shard map follower to read the map again.
     let requestRefresh = () => {}
-
-    const send = (batch: Accumulator.Outgoing<Ticket>): Effect.Effect<void> =>
-      Effect.uninterruptibleMask((restore) =>
-        Effect.gen(function*() {
-          const { entries } = batch
-          for (const held of entries) held.attempts++
-          counters.requests++
-          if (options.logBatches) yield* logVisible(`sending ${entries.length} messages to stream ${streamName}`)
-          const response = yield* restore(
-            kinesis.putRecords({ ...options.target, Records: Accumulator.entriesOf(batch) }).pipe(
-              Effect.timeoutFail({ duration: options.requestTimeoutMillis, onTimeout: requestTimeout }),
-              Effect.catchAllDefect((defect) => Effect.fail(Retry.classify("PutRecords", defect)))
-            )
-          ).pipe(Effect.either)
-          let successful = 0
-          let feedback: Accumulator.Feedback | undefined
-          const errors = new Set<string>()
-          if (Either.isLeft(response)) {
-            const error = response.left
-            counters.failedRequests++
-            errors.add(error.detail === "" ? error.code : error.detail)
-            if (Retry.mayHaveStored(error)) for (const held of entries) held.maybeStored = true
-            if (error.retriable) yield* retryOrFail(entries.map((held) => ({ held, error })))
-            else {
-              yield* fail(entries.map((held) => ({ held, code: error.code, detail: error.detail, retriable: false })))
-            }
-          } else {
-            const settlement = Batch.settle(entries, response.right.Records, Retry.isRetriableCode)
-            successful = settlement.delivered.length
-            const throttled = new Set<string>()
-            const stored = new Map<string, number>()
-            feedback = { throttled, stored }
-            let moved = false
-            for (const { item, sequenceNumber, shardId } of settlement.delivered) {
-              stored.set(item.shard, (stored.get(item.shard) ?? 0) + 1)
-              if (Accumulator.delivered(acc, item, shardId)) moved = true
-              counters.delivered++
-              if (item.ticket !== undefined) {
-                Deferred.unsafeDone(item.ticket, Exit.succeed({ shardId, sequenceNumber, attempts: item.attempts }))
-              }
-            }
-            dispatch()
-            // A record stored on another shard than predicted: the stream was resharded, the map is out of date.
-            if (moved) requestRefresh()
-            for (const { code, detail } of settlement.retry) errors.add(detail === "" ? code : detail)
-            for (const { code, detail } of settlement.failed) errors.add(detail === "" ? code : detail)
-            // One error per distinct answer, not per record: building an Error captures a stack trace.
-            const shared = new Map<string, KinesisError>()
-            const again = settlement.retry.map(({ code, detail, item }) => {
-              if (code === THROTTLED) {
-                counters.throttled++
-                throttled.add(item.shard)
-              }
-              const key = `${code}\n${detail}`
-              let error = shared.get(key)
-              if (error === undefined) {
-                error = new KinesisError({ operation: "PutRecords", code, detail, retriable: true })
-                shared.set(key, error)
-              }
-              return { held: item, error }
-            })
-            yield* retryOrFail(again)
-            yield* fail(settlement.failed.map(({ code, detail, item }) => ({ held: item, code, detail, retriable: false })))
-          }
-          Accumulator.finish(acc, batch, feedback, now(clock))
-          if (options.logBatches) {
-            yield* logVisible(
-              `sent ${entries.length} messages to stream ${streamName}; ${successful} successful; errors = {${
-                [...errors].join(", ")
-              }}`
-            )
-          }
-        }).pipe(
-          // A defect while settling is a bug, but its records must still end somewhere: they fail, loudly.
-          Effect.catchAllDefect((defect) =>
-            Effect.suspend(() => {
-              Accumulator.finish(acc, batch, undefined, now(clock))
-              const stranded = Accumulator.stranded(acc, batch)
-              return fail(stranded.map((held) => ({
-                held,
-                code: "WriterDefect",
-                detail: `the writer failed while settling a response: ${String(defect)}`,
-                retriable: false
-              }))).pipe(Effect.zipRight(Effect.logError("the writer failed while settling a response", defect)))
-            })
-          ),
-          Effect.ensuring(Effect.sync(() => {
-            Accumulator.finish(acc, batch, undefined, now(clock))
-            wake()
-          }))
-        )
-      )
+    const sending: Sending.Writer = {
+      options,
+      kinesis,
+      acc,
+      counters,
+      now: () => now(clock),
+      dispatch,
+      wake,
+      report: (error) => {
+        if (failures.length < options.maxBufferedRecords) failures.push(error)
+        else unlisted++
+      },
+      refresh: () => requestRefresh()
+    }
+    const fail = (failures: ReadonlyArray<Sending.Failure>) => Sending.fail(sending, failures)
 
     const batching: Effect.Effect<never> = Effect.gen(function*() {
       while (true) {
@@ -388,7 +190,7 @@ const build = (options: Resolved): Effect.Effect<Service, never, Kinesis | Scope
           return step
         })
         if (plan._tag === "Send") {
-          yield* FiberSet.run(senders, send(plan.batch))
+          yield* FiberSet.run(senders, Sending.send(sending, plan.batch))
         } else if (plan.until === Infinity) {
           yield* Deferred.await(wakeup!)
         } else {

@@ -1,0 +1,260 @@
+/**
+ * One PutRecords request from start to end: send it, sort its records by the answer (stored, to retry, failed),
+ * step each record's retry `Schedule`, tell `put` callers and `flush`, feed the pacing, log. What to send next is
+ * the accumulator's decision; this module only carries one request out.
+ */
+import * as Deferred from "effect/Deferred"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import * as Exit from "effect/Exit"
+import * as FiberRef from "effect/FiberRef"
+import * as Logger from "effect/Logger"
+import * as LogLevel from "effect/LogLevel"
+import * as ScheduleDecision from "effect/ScheduleDecision"
+import * as Intervals from "effect/ScheduleIntervals"
+import * as Accumulator from "../Accumulator.js"
+import * as Batch from "../Batch.js"
+import { KinesisError, RecordFailed } from "../Errors.js"
+import type { Kinesis } from "../Kinesis.js"
+import * as Retry from "../Retry.js"
+import type { Resolved } from "./options.js"
+
+/** Where a stored record went, and how many requests it took. */
+export interface RecordResult {
+  readonly shardId: string
+  readonly sequenceNumber: string
+  readonly attempts: number
+}
+
+/** A `put` caller's handle on its record's result. */
+export type Ticket = Deferred.Deferred<RecordResult, RecordFailed>
+
+/** A record the writer holds. */
+export type Held = Accumulator.Held<Ticket>
+
+/** A record that failed for good, and why. */
+export interface Failure {
+  readonly held: Held
+  readonly code: string
+  readonly detail: string
+  readonly retriable: boolean
+}
+
+/** The writer's counters, changed in place. */
+export interface Counters {
+  accepted: number
+  delivered: number
+  failed: number
+  retried: number
+  throttled: number
+  requests: number
+  failedRequests: number
+}
+
+/** What a request's settlement changes in the writer. */
+export interface Writer {
+  readonly options: Resolved
+  readonly kinesis: Kinesis.Service
+  readonly acc: Accumulator.Accumulator<Ticket>
+  readonly counters: Counters
+  readonly now: () => number
+  /** Tells each waiting party what the accumulator decided for it. */
+  readonly dispatch: () => void
+  /** Wakes the batching fiber: the plan may have changed. */
+  readonly wake: () => void
+  /** Keeps a failed enqueued record for the next `flush`. */
+  readonly report: (error: RecordFailed) => void
+  /** A record landed on another shard than predicted: read the shard map again. */
+  readonly refresh: () => void
+}
+
+// What a retry schedule decided for a record: give up, or send again from `readyAt` on, with its next state.
+type Decision = { readonly done: true } | { readonly done: false; readonly next: unknown; readonly readyAt: number }
+
+const THROTTLED = "ProvisionedThroughputExceededException"
+
+/** Fails records for good: `put` callers hear, enqueued records wait for `flush`; one warning per call. */
+export const fail = (writer: Writer, failures: ReadonlyArray<Failure>): Effect.Effect<void> => {
+  if (failures.length === 0) return Effect.void
+  const { acc, counters, options } = writer
+  for (const failure of failures) {
+    if (!Accumulator.failed(acc, failure.held)) continue
+    const error = new RecordFailed({
+      stream: options.stream,
+      data: failure.held.record.data,
+      partitionKey: failure.held.record.partitionKey,
+      explicitHashKey: failure.held.record.explicitHashKey,
+      code: failure.code,
+      detail: failure.detail,
+      attempts: failure.held.attempts,
+      retriable: failure.retriable
+    })
+    counters.failed++
+    if (failure.held.ticket !== undefined) Deferred.unsafeDone(failure.held.ticket, Exit.fail(error))
+    else writer.report(error)
+  }
+  writer.dispatch()
+  const first = failures[0]
+  return Effect.logWarning(
+    `${failures.length} record(s) not stored in stream ${options.streamName}: ${first.code}${
+      first.detail === "" ? "" : `: ${first.detail}`
+    }${first.retriable ? ` (gave up after ${first.held.attempts} attempt(s))` : ""}`
+  ).pipe(Effect.annotateLogs({ stream: options.streamName, code: first.code }))
+}
+
+// Steps each record's own schedule with its error: a delay puts it back, the schedule's end fails it.
+// Records in the same state failing with the same error get the same decision, so the schedule is stepped once
+// for them all: they share the step's state (and jitter) from then on, become ready together, and go out in
+// one batch instead of a few at a time.
+const retryOrFail = (writer: Writer, rejected: ReadonlyArray<{ readonly held: Held; readonly error: KinesisError }>) =>
+  Effect.gen(function*() {
+    if (rejected.length === 0) return
+    const { retry } = writer.options
+    const again: Array<Held> = []
+    const givenUp: Array<Failure> = []
+    const time = writer.now()
+    const decided = new Map<unknown, Map<KinesisError, Either.Either<Decision, unknown>>>()
+    for (const { error, held } of rejected) {
+      const state = held.retryState === undefined ? retry.initial : held.retryState
+      let byError = decided.get(state)
+      if (byError === undefined) decided.set(state, byError = new Map())
+      let stepped = byError.get(error)
+      if (stepped === undefined) {
+        stepped = yield* retry.step(time, error, state).pipe(
+          Effect.map(([next, , decision]): Decision =>
+            ScheduleDecision.isDone(decision) ?
+              { done: true } :
+              { done: false, next, readyAt: Math.max(time, Intervals.start(decision.intervals)) }
+          ),
+          Effect.either,
+          Effect.catchAllDefect((defect) => Effect.succeed(Either.left(defect)))
+        )
+        byError.set(error, stepped)
+      }
+      if (Either.isLeft(stepped)) {
+        // A schedule that throws is a bug in the caller's code: the record fails with it, it is not lost.
+        const reason = stepped.left instanceof Error ? stepped.left.message : String(stepped.left)
+        givenUp.push({ held, code: error.code, detail: `${error.detail} (the retry schedule failed: ${reason})`, retriable: true })
+      } else if (stepped.right.done) {
+        givenUp.push({ held, code: error.code, detail: error.detail, retriable: true })
+      } else {
+        held.retryState = stepped.right.next
+        held.readyAt = stepped.right.readyAt
+        again.push(held)
+      }
+    }
+    writer.counters.retried += again.length
+    Accumulator.retry(writer.acc, again)
+    yield* fail(writer, givenUp)
+  })
+
+const logVisible = (message: string) =>
+  FiberRef.getWith(
+    FiberRef.currentMinimumLogLevel,
+    (minimum) =>
+      // Debug lines shown while the application's minimum is Info or lower; above that it asked for quiet.
+      LogLevel.greaterThan(minimum, LogLevel.Info) ?
+        Effect.void :
+        Effect.logDebug(message).pipe(Logger.withMinimumLogLevel(LogLevel.Debug))
+  )
+
+const describe = (code: string, detail: string) => (detail === "" ? code : detail)
+
+/** Sends one planned request and settles every record of it; never fails, and a defect fails its records loudly. */
+export const send = (writer: Writer, batch: Accumulator.Outgoing<Ticket>): Effect.Effect<void> => {
+  const { acc, counters, options } = writer
+  const { entries } = batch
+  const requestTimeout = (): KinesisError =>
+    new KinesisError({
+      operation: "PutRecords",
+      code: "RequestTimeout",
+      detail: `no answer within ${options.requestTimeoutMillis} ms`,
+      retriable: true
+    })
+  return Effect.uninterruptibleMask((restore) =>
+    Effect.gen(function*() {
+      for (const held of entries) held.attempts++
+      counters.requests++
+      if (options.logBatches) yield* logVisible(`sending ${entries.length} messages to stream ${options.streamName}`)
+      const response = yield* restore(
+        writer.kinesis.putRecords({ ...options.target, Records: Accumulator.entriesOf(batch) }).pipe(
+          Effect.timeoutFail({ duration: options.requestTimeoutMillis, onTimeout: requestTimeout }),
+          Effect.catchAllDefect((defect) => Effect.fail(Retry.classify("PutRecords", defect)))
+        )
+      ).pipe(Effect.either)
+      let successful = 0
+      let feedback: Accumulator.Feedback | undefined
+      const errors = new Set<string>()
+      if (Either.isLeft(response)) {
+        const error = response.left
+        counters.failedRequests++
+        errors.add(describe(error.code, error.detail))
+        if (Retry.mayHaveStored(error)) for (const held of entries) held.maybeStored = true
+        if (error.retriable) yield* retryOrFail(writer, entries.map((held) => ({ held, error })))
+        else yield* fail(writer, entries.map((held) => ({ held, code: error.code, detail: error.detail, retriable: false })))
+      } else {
+        const settlement = Batch.settle(entries, response.right.Records, Retry.isRetriableCode)
+        successful = settlement.delivered.length
+        const throttled = new Set<string>()
+        const stored = new Map<string, number>()
+        feedback = { throttled, stored }
+        let moved = false
+        for (const { item, sequenceNumber, shardId } of settlement.delivered) {
+          stored.set(item.shard, (stored.get(item.shard) ?? 0) + 1)
+          if (Accumulator.delivered(acc, item, shardId)) moved = true
+          counters.delivered++
+          if (item.ticket !== undefined) {
+            Deferred.unsafeDone(item.ticket, Exit.succeed({ shardId, sequenceNumber, attempts: item.attempts }))
+          }
+        }
+        writer.dispatch()
+        // A record stored on another shard than predicted: the stream was resharded, the map is out of date.
+        if (moved) writer.refresh()
+        for (const { code, detail } of settlement.retry) errors.add(describe(code, detail))
+        for (const { code, detail } of settlement.failed) errors.add(describe(code, detail))
+        // One error per distinct answer, not per record: building an Error captures a stack trace.
+        const shared = new Map<string, KinesisError>()
+        const again = settlement.retry.map(({ code, detail, item }) => {
+          if (code === THROTTLED) {
+            counters.throttled++
+            throttled.add(item.shard)
+          }
+          const key = `${code}\n${detail}`
+          let error = shared.get(key)
+          if (error === undefined) {
+            error = new KinesisError({ operation: "PutRecords", code, detail, retriable: true })
+            shared.set(key, error)
+          }
+          return { held: item, error }
+        })
+        yield* retryOrFail(writer, again)
+        yield* fail(writer, settlement.failed.map(({ code, detail, item }) => ({ held: item, code, detail, retriable: false })))
+      }
+      Accumulator.finish(acc, batch, feedback, writer.now())
+      if (options.logBatches) {
+        yield* logVisible(
+          `sent ${entries.length} messages to stream ${options.streamName}; ${successful} successful; errors = {${
+            [...errors].join(", ")
+          }}`
+        )
+      }
+    }).pipe(
+      // A defect while settling is a bug, but its records must still end somewhere: they fail, loudly.
+      Effect.catchAllDefect((defect) =>
+        Effect.suspend(() => {
+          Accumulator.finish(acc, batch, undefined, writer.now())
+          return fail(writer, Accumulator.stranded(acc, batch).map((held) => ({
+            held,
+            code: "WriterDefect",
+            detail: `the writer failed while settling a response: ${String(defect)}`,
+            retriable: false
+          }))).pipe(Effect.zipRight(Effect.logError("the writer failed while settling a response", defect)))
+        })
+      ),
+      Effect.ensuring(Effect.sync(() => {
+        Accumulator.finish(acc, batch, undefined, writer.now())
+        writer.wake()
+      }))
+    )
+  )
+}
