@@ -2,6 +2,7 @@
  * @effect-kinesis/writer: a Kinesis Data Streams writer for Effect programs.
  */
 export * as Accumulator from "./Accumulator.js"
+export * as Aggregation from "./Aggregation.js"
 export * as Batch from "./Batch.js"
 export * from "./Errors.js"
 export { Kinesis, type KinesisClientConfig } from "./Kinesis.js"
