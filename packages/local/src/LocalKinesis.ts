@@ -15,9 +15,10 @@ import {
   type Shard,
   SplitShardCommand
 } from "@aws-sdk/client-kinesis"
-import { Kinesis, KinesisError } from "@effect-kinesis/writer"
+import { Aggregation, Kinesis, KinesisError } from "@effect-kinesis/writer"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
 import * as Layer from "effect/Layer"
 import * as Schedule from "effect/Schedule"
 import type * as Scope from "effect/Scope"
@@ -25,11 +26,15 @@ import type { AddressInfo } from "node:net"
 import kinesalite from "kinesalite"
 import { KinesisProxy } from "./KinesisProxy.js"
 
-/** A record read back from a stream. */
+/** A record read back from a stream: a user record, unpacked from its KPL aggregate if it came in one. */
 export interface StoredRecord {
   readonly shardId: string
   readonly sequenceNumber: string
+  /** Its position inside the aggregate that carried it; none for a record stored as it was sent. */
+  readonly subSequenceNumber?: number | undefined
   readonly partitionKey: string
+  /** The explicit hash key it was given, when it came inside an aggregate (Kinesis does not return a plain one's). */
+  readonly explicitHashKey?: string | undefined
   readonly data: Uint8Array
 }
 
@@ -142,9 +147,29 @@ export declare namespace LocalKinesis {
       shardId: string,
       adjacentShardId: string
     ) => Effect.Effect<Shard, KinesisError>
-    /** Every record in the stream, shard by shard (closed parents before their children), each shard in order. */
+    /**
+     * Every user record in the stream, shard by shard (closed parents before their children), each shard in order;
+     * KPL aggregates are unpacked into their user records, as a KCL consumer sees them.
+     */
     readonly readAll: (name: string) => Effect.Effect<ReadonlyArray<StoredRecord>, KinesisError>
+    /** Every Kinesis record as stored, aggregates left packed, in the same order as `readAll`. */
+    readonly readStored: (name: string) => Effect.Effect<ReadonlyArray<StoredRecord>, KinesisError>
   }
+}
+
+// A KPL aggregate's user records, each with its sub-sequence number; any other record as it is.
+const unpack = (record: StoredRecord): ReadonlyArray<StoredRecord> => {
+  if (!Aggregation.isAggregated(record.data)) return [record]
+  const users = Aggregation.decode(record)
+  if (Either.isLeft(users)) return [record]
+  return users.right.map((user, subSequenceNumber) => ({
+    shardId: record.shardId,
+    sequenceNumber: record.sequenceNumber,
+    subSequenceNumber,
+    partitionKey: user.partitionKey,
+    explicitHashKey: user.explicitHashKey,
+    data: user.data
+  }))
 }
 
 const localRegion = "us-east-1"
@@ -219,6 +244,17 @@ const makeService = (
       }
       return records
     })()
+
+  const readStored = (name: string) =>
+    Effect.gen(function*() {
+      const shards = yield* listShards(name)
+      const perShard = yield* Effect.forEach(
+        shards,
+        (shard) => admin.send("GetRecords", (client, signal) => readShard(client, name, shard.ShardId!, signal)),
+        { concurrency: 4 }
+      )
+      return perShard.flat()
+    })
 
   const untilActive = (name: string) =>
     admin.send("DescribeStreamSummary", (client, abortSignal) =>
@@ -308,15 +344,7 @@ const makeService = (
         if (merged === undefined) return yield* Effect.dieMessage(`${lower.ShardId} and ${upper.ShardId} not merged`)
         return merged
       }),
-    readAll: (name) =>
-      Effect.gen(function*() {
-        const shards = yield* listShards(name)
-        const perShard = yield* Effect.forEach(
-          shards,
-          (shard) => admin.send("GetRecords", (client, signal) => readShard(client, name, shard.ShardId!, signal)),
-          { concurrency: 4 }
-        )
-        return perShard.flat()
-      })
+    readStored,
+    readAll: (name) => Effect.map(readStored(name), (stored) => stored.flatMap(unpack))
   }
 }

@@ -7,6 +7,7 @@
  * `Event`s the caller collects with `events`). The Effect layer (`internal/writer.ts`) owns fibers, the clock,
  * the retry `Schedule` and the requests, as a QUIC state machine's wrapper owns sockets and timers.
  */
+import * as Aggregation from "./Aggregation.js"
 import * as Batch from "./Batch.js"
 import type * as Record from "./Record.js"
 import * as ShardMap from "./ShardMap.js"
@@ -44,6 +45,16 @@ export interface Options {
   readonly pacing: Pacing | undefined
   /** Send nothing until the first `reshard`: records taken before the shard map is known would go out unpaced. */
   readonly awaitRoute?: boolean | undefined
+  /** Pack the records of each predicted shard into KPL aggregates within these bounds; undefined: no packing. */
+  readonly aggregation?: AggregationBounds | undefined
+}
+
+/** The bounds of one aggregate. */
+export interface AggregationBounds {
+  /** The most bytes of an aggregate's data (magic number, message, digest); a record that can not share goes plain. */
+  readonly maxBytes: number
+  /** The most user records in one aggregate. */
+  readonly maxRecords: number
 }
 
 /** One record from the moment it is taken until it is stored or has failed for good. */
@@ -67,9 +78,26 @@ export interface Held<T> extends Batch.Sized {
   maybeStored: boolean
 }
 
+/** User records of one shard packed into one Kinesis record (the KPL's aggregated format). */
+export interface Aggregated<T> extends Batch.Sized {
+  /** What is sent: the aggregate's bytes, with an explicit hash key in its shard's range. */
+  readonly record: Record.Encoded
+  /** The user records inside, in order: a member's index is its sub-sequence number. */
+  readonly members: ReadonlyArray<Held<T>>
+}
+
+/** What a request carries in one entry: a user record, or an aggregate of them. */
+export type Item<T> = Held<T> | Aggregated<T>
+
+/** Whether an entry of a request is an aggregate. */
+export const isAggregated = <T>(item: Item<T>): item is Aggregated<T> => "members" in item
+
 /** A PutRecords request's records, from the moment it is planned until its response is settled. */
 export interface Outgoing<T> {
+  /** Every user record it carries. */
   readonly entries: Array<Held<T>>
+  /** Its entries as sent, when some user records went inside aggregates; undefined: `entries` as they are. */
+  readonly items: Array<Item<T>> | undefined
   readonly bytes: number
   readonly sentAt: number
   /** The shard map generation it was planned under. */
@@ -130,6 +158,8 @@ export interface Accumulator<T> {
   epoch: number
   staleInFlight: number // requests planned under an earlier shard map, still in flight
   route: Route | undefined
+  readonly shardStarts: Map<string, string> // each open shard's starting hash key, in decimal: where its aggregates go
+  readonly misplacing: Set<string> // shards whose aggregates landed elsewhere: no packing until a new map
   routePending: boolean // no request until the first shard map (or the decision to go without one)
   lastSentAt: number
   sleepUntil: number // when the caller's last `Sleep` ends; -Infinity after a `Send` (it polls again at once)
@@ -160,6 +190,8 @@ export const make = <T>(options: Options): Accumulator<T> => ({
   epoch: 0,
   staleInFlight: 0,
   route: undefined,
+  shardStarts: new Map(),
+  misplacing: new Set(),
   routePending: options.awaitRoute === true,
   lastSentAt: -Infinity,
   sleepUntil: Infinity, // the caller has not looked yet: any record may wake it
@@ -492,8 +524,11 @@ const build = <T>(
   waitingKeys: Set<string> | undefined,
   now: number
 ): Outgoing<T> | undefined => {
-  const { limits, pacing } = acc.options
+  const { aggregation, limits, pacing } = acc.options
   const entries: Array<Held<T>> = []
+  // Without aggregates, the request's entries are the user records themselves: no second list.
+  const items: Array<Item<T>> | undefined = aggregation === undefined ? undefined : []
+  const sent = items ?? entries
   const perShard = new Map<string, number>()
   // With `ordered`: keys in flight, waiting for a retry, or already in this batch take nothing more now.
   const skip = waitingKeys
@@ -502,17 +537,23 @@ const build = <T>(
   // Lines take turns being first, so that when a batch cannot hold every shard's records, none is always last.
   const start = candidates.length === 0 ? 0 : acc.cursor % candidates.length
   acc.cursor++
-  for (let c = 0; c < candidates.length && entries.length < limits.maxBatchRecords; c++) {
+  for (let c = 0; c < candidates.length && sent.length < limits.maxBatchRecords; c++) {
     const { line, records: budgetRecords, bytes: budgetBytes } = candidates[(start + c) % candidates.length]
-    let taken = 0
+    let taken = 0 // entries of the request (user records or aggregates) from this line
     let takenBytes = 0
-    // May `held` join the batch? Batch bounds and the line's budget; false closes the line for this batch.
-    const fits = (held: Held<T>): boolean => {
-      if (entries.length >= limits.maxBatchRecords || taken >= budgetRecords) return false
-      if (entries.length > 0 && bytes + held.size > limits.maxBatchBytes) return false
-      if (taken > 0 && takenBytes + held.size > budgetBytes) return false
+    let open: Aggregation.Aggregate | undefined // the aggregate being packed: one entry of the request already
+    let openMembers: Array<Held<T>> = []
+    let openBytes = 0
+    // May an entry of `size` bytes join the request? Batch bounds and the line's budget; false closes the line.
+    const fits = (size: number): boolean => {
+      if (sent.length + (open === undefined ? 0 : 1) >= limits.maxBatchRecords || taken >= budgetRecords) return false
+      if (sent.length > 0 && bytes + size > limits.maxBatchBytes) return false
+      if (taken > 0 && takenBytes + size > budgetBytes) return false
       return true
     }
+    // May an entry already in the request grow by `growth` bytes?
+    const mayGrow = (growth: number): boolean =>
+      bytes + growth <= limits.maxBatchBytes && takenBytes + growth <= budgetBytes
     // With `ordered`: must `held` wait for an earlier record of its key? A key skipped once stays skipped.
     const mustWait = (held: Held<T>): boolean => {
       if (skip === undefined) return false
@@ -523,25 +564,87 @@ const build = <T>(
       }
       return false
     }
-    const add = (held: Held<T>) => {
+    const count = (held: Held<T>) => {
       entries.push(held)
       if (skip !== undefined) {
         skip.add(held.record.partitionKey)
         keysInFlight.set(held.record.partitionKey, (keysInFlight.get(held.record.partitionKey) ?? 0) + 1)
       }
-      bytes += held.size
+    }
+    const addPlain = (held: Held<T>, size: number) => {
+      count(held)
+      items?.push(held)
+      bytes += size
       taken++
-      takenBytes += held.size
+      takenBytes += size
+    }
+    // Aggregates of this line: only where its shard is known, since a KCL drops a user record whose hash key is not
+    // in the range of the shard that stored its aggregate.
+    const shardStart = aggregation !== undefined && skip === undefined && !acc.misplacing.has(line.shard) ?
+      acc.shardStarts.get(line.shard) :
+      undefined
+    const closeOpen = () => {
+      if (open === undefined) return
+      // A lone record goes as it is: the same bytes Kinesis counts, fewer for consumers to unpack.
+      if (openMembers.length === 1) items!.push(openMembers[0])
+      else {
+        const data = Aggregation.encode(open)
+        const record = { data, partitionKey: Aggregation.PARTITION_KEY, explicitHashKey: shardStart, size: openBytes }
+        items!.push({ record, members: openMembers, size: openBytes })
+      }
+      open = undefined
+      openMembers = []
+    }
+    const consider = (held: Held<T>): boolean => {
+      if (shardStart === undefined) {
+        if (!fits(held.size)) return false
+        addPlain(held, held.size)
+        return true
+      }
+      if (open !== undefined && openMembers.length < aggregation!.maxRecords) {
+        const grown = Aggregation.sizeWith(open, held.record) + AGGREGATE_KEY_BYTES
+        if (grown <= aggregation!.maxBytes) {
+          if (!mayGrow(grown - openBytes)) return false
+          Aggregation.add(open, held.record)
+          openMembers.push(held)
+          count(held)
+          bytes += grown - openBytes
+          takenBytes += grown - openBytes
+          openBytes = grown
+          return true
+        }
+      }
+      closeOpen()
+      const fresh = Aggregation.make()
+      const alone = Aggregation.sizeWith(fresh, held.record) + AGGREGATE_KEY_BYTES
+      if (alone > aggregation!.maxBytes) {
+        // Too large to share: it goes as it is.
+        if (!fits(held.size)) return false
+        items!.push(held)
+        count(held)
+        bytes += held.size
+        taken++
+        takenBytes += held.size
+        return true
+      }
+      if (!fits(alone)) return false
+      // The aggregate counts as one entry of the request from now; it is encoded when it closes.
+      Aggregation.add(fresh, held.record)
+      open = fresh
+      openMembers = [held]
+      openBytes = alone
+      count(held)
+      bytes += alone
+      taken++
+      takenBytes += alone
+      return true
     }
     let closed = false
     if (line.retries.length > 0) {
       const left: Array<Held<T>> = []
       for (const held of line.retries) {
         if (!closed && held.readyAt <= now && !mustWait(held)) {
-          if (fits(held)) {
-            add(held)
-            continue
-          }
+          if (consider(held)) continue
           closed = true
         }
         left.push(held)
@@ -551,14 +654,14 @@ const build = <T>(
     if (skip === undefined) {
       while (!closed && line.head < line.fresh.length) {
         const held = line.fresh[line.head]
-        if (!fits(held)) break
-        add(held)
+        if (!consider(held)) break
         line.head++
         line.freshBytes -= held.size
         acc.freshRecords--
         acc.freshBytes -= held.size
       }
-    } else if (!closed) takeOrdered(acc, line, fits, mustWait, add)
+    } else if (!closed) takeOrdered(acc, line, (held) => fits(held.size), mustWait, (held) => addPlain(held, held.size))
+    closeOpen()
     compact(line)
     if (taken > 0) {
       perShard.set(line.shard, taken)
@@ -567,12 +670,15 @@ const build = <T>(
     }
   }
   if (entries.length === 0) return undefined
-  const batch: Outgoing<T> = { entries, bytes, sentAt: now, epoch: acc.epoch, perShard }
+  const batch: Outgoing<T> = { entries, items, bytes, sentAt: now, epoch: acc.epoch, perShard }
   acc.inFlight.add(batch)
   acc.lastSentAt = now
   acc.wokenFull = false
   return batch
 }
+
+// The aggregate's partition key: Kinesis counts its bytes; the explicit hash key chooses the shard.
+const AGGREGATE_KEY_BYTES = Aggregation.PARTITION_KEY.length
 
 // Fresh records of a line with `ordered`: records whose key must wait stay where they are, in order; the others
 // join the batch until it or the line's budget is full, looking at most ORDERED_SCAN_LIMIT records ahead.
@@ -649,6 +755,14 @@ const release = <T>(acc: Accumulator<T>, held: Held<T>): boolean => {
 export const delivered = <T>(acc: Accumulator<T>, held: Held<T>, shardId: string): boolean => {
   release(acc, held)
   return held.shard !== BLIND && held.shard !== shardId
+}
+
+/**
+ * An aggregate packed for `shard` was stored on another shard: the map is out of date (a reshard). Until a new map
+ * comes, that shard's records go plain, each routed by its own key, rather than packed for a shard that split.
+ */
+export const misplaced = <T>(acc: Accumulator<T>, shard: string): void => {
+  acc.misplacing.add(shard)
 }
 
 /** A record failed for good. Returns false if it had already been settled. */
@@ -729,8 +843,12 @@ export const stranded = <T>(acc: Accumulator<T>, batch: Outgoing<T>): Array<Held
  * Uses a new shard map: every record waiting is put in the line of its shard under the new map, in the order
  * taken. Requests in flight finish under the old one; with `ordered`, nothing is sent until they have.
  */
-export const reshard = <T>(acc: Accumulator<T>, route: Route | undefined): void => {
+export const reshard = <T>(acc: Accumulator<T>, map: ShardMap.ShardMap | undefined): void => {
+  const route = map === undefined || ShardMap.size(map) === 0 ? undefined : routeOf(map)
   acc.route = route
+  acc.shardStarts.clear()
+  acc.misplacing.clear()
+  if (map !== undefined) for (const shard of map.shards) acc.shardStarts.set(shard.shardId, ShardMap.fromHex(shard.startingHashKey))
   acc.routePending = false
   acc.epoch++
   acc.staleInFlight = acc.inFlight.size
@@ -791,7 +909,7 @@ export const holding = <T>(acc: Accumulator<T>): Holding => {
 
 /** The records a request carries, as PutRecords entries. */
 export const entriesOf = <T>(batch: Outgoing<T>) =>
-  batch.entries.map(({ record }) =>
+  (batch.items ?? batch.entries).map(({ record }: Item<T>) =>
     record.explicitHashKey === undefined ?
       { Data: record.data, PartitionKey: record.partitionKey } :
       { Data: record.data, PartitionKey: record.partitionKey, ExplicitHashKey: record.explicitHashKey }

@@ -30,7 +30,8 @@ const variables = {
   ordered: "KINESIS_ORDERED",
   shardAware: "KINESIS_SHARD_AWARE",
   shardCapacity: "KINESIS_SHARD_CAPACITY",
-  shardMapRefresh: "KINESIS_SHARD_MAP_REFRESH"
+  shardMapRefresh: "KINESIS_SHARD_MAP_REFRESH",
+  aggregate: "KINESIS_AGGREGATE"
 } as const satisfies { readonly [Option in Exclude<keyof internalOptions.Options, "retry">]-?: string }
 
 type Configurable = keyof typeof variables
@@ -85,7 +86,7 @@ export class KinesisWriter extends Context.Tag("@effect-kinesis/writer/KinesisWr
    * `KINESIS_MAX_BATCH_RECORDS`, `KINESIS_MAX_BATCH_BYTES`, `KINESIS_MAX_RECORD_BYTES`,
    * `KINESIS_MAX_BUFFERED_RECORDS`, `KINESIS_MAX_BUFFERED_BYTES`, `KINESIS_MAX_IN_FLIGHT`,
    * `KINESIS_REQUEST_TIMEOUT`, `KINESIS_SHUTDOWN_TIMEOUT`, `KINESIS_LOG_BATCHES`, `KINESIS_ORDERED`,
-   * `KINESIS_SHARD_AWARE`, `KINESIS_SHARD_CAPACITY` and `KINESIS_SHARD_MAP_REFRESH`.
+   * `KINESIS_SHARD_AWARE`, `KINESIS_SHARD_CAPACITY`, `KINESIS_SHARD_MAP_REFRESH` and `KINESIS_AGGREGATE`.
    */
   static readonly config: Config.Config<KinesisWriter.Options> = Config.all({
     stream: Config.string(variables.stream),
@@ -102,7 +103,8 @@ export class KinesisWriter extends Context.Tag("@effect-kinesis/writer/KinesisWr
     ordered: optional(Config.boolean(variables.ordered)),
     shardAware: optional(Config.boolean(variables.shardAware)),
     shardCapacity: optional(Config.number(variables.shardCapacity)),
-    shardMapRefresh: optional(Config.duration(variables.shardMapRefresh))
+    shardMapRefresh: optional(Config.duration(variables.shardMapRefresh)),
+    aggregate: optional(Config.boolean(variables.aggregate))
   }).pipe(
     // Checked here, where a problem can still name its variable (and any prefix the config was nested under).
     Config.mapOrFail((options) =>
@@ -142,6 +144,8 @@ export declare namespace KinesisWriter {
    * - `shardCapacity` (1): the fraction of each shard's limits this writer aims for, below 1 when other
    *   producers share the stream.
    * - `shardMapRefresh` (1 minute): how often the shard map is reloaded (also at once after resharding).
+   * - `aggregate` (false): pack user records of each predicted shard into KPL aggregates; `true`, or
+   *   `{ maxBytes (50 KiB), maxRecords (1,000) }`. Needs `shardAware`; not combined with `ordered`.
    */
   export type Options = internalOptions.Options
   /** The writer's operations. */

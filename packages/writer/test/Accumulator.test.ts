@@ -1,5 +1,6 @@
-import { Accumulator, RateLimit, ShardMap } from "@effect-kinesis/writer"
+import { Accumulator, Aggregation, RateLimit, ShardMap } from "@effect-kinesis/writer"
 import { describe, expect, it } from "@effect/vitest"
+import { Either } from "effect"
 import * as fc from "fast-check"
 
 const bytes = new Uint8Array(10)
@@ -136,7 +137,7 @@ describe("Accumulator shards", () => {
   it("puts each record in its shard's line, and a full shard does not hold back the others", () => {
     const limit = RateLimit.make({ recordsPerSecond: 10 })
     const acc = Accumulator.make(options({ pacing: pacingOf(limit), lingerMillis: 0 }))
-    Accumulator.reshard(acc, Accumulator.routeOf(twoShards))
+    Accumulator.reshard(acc, twoShards)
     const [a1, a2] = keysOf("shard-a", 2)
     const hot = keysOf("shard-b", 30)
     for (const key of hot) Accumulator.take(acc, record(key), undefined, 0)
@@ -159,7 +160,7 @@ describe("Accumulator shards", () => {
     const acc = Accumulator.make(options({ lingerMillis: 0 }))
     const a = keysOf("shard-a", 3)
     for (const key of a) Accumulator.take(acc, record(key), undefined, 0)
-    Accumulator.reshard(acc, Accumulator.routeOf(twoShards))
+    Accumulator.reshard(acc, twoShards)
     const batch = send(Accumulator.poll(acc, 0))
     expect(keys(batch)).toEqual(a)
     expect(batch.perShard).toEqual(new Map([["shard-a", 3]]))
@@ -169,7 +170,7 @@ describe("Accumulator shards", () => {
 
   it("with ordered, a key's next record waits for its record in flight or waiting to retry; other keys go", () => {
     const acc = Accumulator.make(options({ ordered: true, lingerMillis: 0 }))
-    Accumulator.reshard(acc, Accumulator.routeOf(twoShards))
+    Accumulator.reshard(acc, twoShards)
     const [a] = keysOf("shard-a", 1)
     const [b] = keysOf("shard-b", 1)
     for (const key of [a, a, b, a]) Accumulator.take(acc, record(key), undefined, 0)
@@ -192,7 +193,7 @@ describe("Accumulator shards", () => {
 describe("Accumulator wake-ups and feedback", () => {
   it("a record for an idle shard wakes the caller while another shard's records wait for their key", () => {
     const acc = Accumulator.make(options({ ordered: true }))
-    Accumulator.reshard(acc, Accumulator.routeOf(twoShards))
+    Accumulator.reshard(acc, twoShards)
     const [a] = keysOf("shard-a", 1)
     const [b] = keysOf("shard-b", 1)
     Accumulator.take(acc, record(a), undefined, 0)
@@ -207,7 +208,7 @@ describe("Accumulator wake-ups and feedback", () => {
   it("a record for an idle shard wakes the caller while another shard waits for its budget", () => {
     const limit = RateLimit.make({ recordsPerSecond: 1 })
     const acc = Accumulator.make(options({ pacing: pacingOf(limit) }))
-    Accumulator.reshard(acc, Accumulator.routeOf(twoShards))
+    Accumulator.reshard(acc, twoShards)
     const [a1, a2] = keysOf("shard-a", 2)
     const [b] = keysOf("shard-b", 1)
     Accumulator.take(acc, record(a1), undefined, 0)
@@ -222,7 +223,7 @@ describe("Accumulator wake-ups and feedback", () => {
   it("a request that failed as a whole changes no shard's budget", () => {
     const limit = RateLimit.make()
     const acc = Accumulator.make(options({ pacing: pacingOf(limit), lingerMillis: 0 }))
-    Accumulator.reshard(acc, Accumulator.routeOf(twoShards))
+    Accumulator.reshard(acc, twoShards)
     const [a] = keysOf("shard-a", 1)
     Accumulator.take(acc, record(a), undefined, 0)
     const batch = send(Accumulator.poll(acc, 0))
@@ -287,15 +288,27 @@ const oneShard = ShardMap.fromShards([{
   SequenceNumberRange: { StartingSequenceNumber: "0" }
 }])
 
-const runModel = (commands: ReadonlyArray<Command>, ordered: boolean, paced: boolean) => {
+const runModel = (commands: ReadonlyArray<Command>, ordered: boolean, paced: boolean, aggregated = false) => {
+  const aggregation = aggregated ? { maxBytes: 190, maxRecords: 5 } : undefined
   const limits = { maxBatchRecords: 7, maxBatchBytes: 200 }
   const maxBufferedRecords = 25
   const maxBufferedBytes = 600
   const maxInFlight = 3
   const limit = RateLimit.make({ recordsPerSecond: 40, bytesPerSecond: 1500 })
   const acc = Accumulator.make<number>(
-    options({ limits, lingerMillis: 20, maxInFlight, maxBufferedRecords, maxBufferedBytes, ordered, pacing: paced ? pacingOf(limit) : undefined })
+    options({
+      limits,
+      lingerMillis: 20,
+      maxInFlight,
+      maxBufferedRecords,
+      maxBufferedBytes,
+      ordered,
+      pacing: paced ? pacingOf(limit) : undefined,
+      aggregation
+    })
   )
+  // Records are packed only where their shard is known: start with a map (commands change it).
+  if (aggregated) Accumulator.reshard(acc, oneShard)
   let now = 0
   // The writer's discipline: it polls when woken (a record `take` says changes the plan, a settled request, a
   // flush, a new map) or when its last sleep ends; nothing else makes it look.
@@ -328,8 +341,14 @@ const runModel = (commands: ReadonlyArray<Command>, ordered: boolean, paced: boo
     const throttled = new Set<string>()
     const stored = new Map<string, number>()
     let refusedKeys: Set<string> | undefined
-    batch.entries.forEach((held, i) => {
-      const draw = outcomes[i] ?? 0
+    // An aggregate is stored, refused or failed as one: its user records share its outcome.
+    const items = batch.items ?? batch.entries
+    const drawOf = new Map<Accumulator.Held<number>, number>()
+    items.forEach((item, i) => {
+      for (const held of Accumulator.isAggregated(item) ? item.members : [item]) drawOf.set(held, outcomes[i] ?? 0)
+    })
+    batch.entries.forEach((held) => {
+      const draw = drawOf.get(held)!
       const key = held.record.partitionKey
       // A record after a refused one of the same key is refused too: what `ordered` relies on never happens here,
       // a store that overtakes. Without `ordered`, any record may be refused.
@@ -367,9 +386,25 @@ const runModel = (commands: ReadonlyArray<Command>, ordered: boolean, paced: boo
     }
     sleepUntil = -Infinity
     const batch = plan.batch
+    const items = batch.items ?? batch.entries
     expect(batch.entries.length).toBeGreaterThan(0)
-    expect(batch.entries.length).toBeLessThanOrEqual(limits.maxBatchRecords)
-    if (batch.entries.length > 1) expect(batch.bytes).toBeLessThanOrEqual(limits.maxBatchBytes)
+    expect(items.length).toBeLessThanOrEqual(limits.maxBatchRecords)
+    if (items.length > 1) expect(batch.bytes).toBeLessThanOrEqual(limits.maxBatchBytes)
+    expect(items.flatMap((item) => Accumulator.isAggregated(item) ? item.members : [item])).toEqual(batch.entries)
+    for (const item of items) {
+      if (!Accumulator.isAggregated(item)) continue
+      // Packed per shard, in the order taken, within the bounds, readable as what was packed.
+      expect(aggregated).toBe(true)
+      expect(item.members.length).toBeGreaterThan(1)
+      expect(item.members.length).toBeLessThanOrEqual(aggregation!.maxRecords)
+      expect(item.record.size).toBeLessThanOrEqual(aggregation!.maxBytes)
+      expect(new Set(item.members.map((held) => held.shard)).size).toBe(1)
+      expect(item.members.map((held) => held.seq)).toEqual(item.members.map((held) => held.seq).sort((a, b) => a - b))
+      const unpacked = Aggregation.decode({ partitionKey: item.record.partitionKey, data: item.record.data })
+      expect(Either.getOrThrow(unpacked).map((user) => user.partitionKey)).toEqual(
+        item.members.map((held) => held.record.partitionKey)
+      )
+    }
     for (const other of inFlight) for (const held of batch.entries) expect(other.entries).not.toContain(held)
     if (ordered) {
       expect(new Set(keys(batch)).size).toBe(batch.entries.length)
@@ -422,7 +457,7 @@ const runModel = (commands: ReadonlyArray<Command>, ordered: boolean, paced: boo
         break
       }
       case "reshard":
-        Accumulator.reshard(acc, Accumulator.routeOf(command.split ? twoShards : oneShard))
+        Accumulator.reshard(acc, command.split ? twoShards : oneShard)
         // Records waiting move to other lines: the first-send order is per line, from here on.
         firstSentByShard.clear()
         woken = true
@@ -459,10 +494,18 @@ const runModel = (commands: ReadonlyArray<Command>, ordered: boolean, paced: boo
 }
 
 describe("Accumulator, model-based", () => {
-  for (const [ordered, paced] of [[false, false], [false, true], [true, false], [true, true]] as const) {
-    it(`loses nothing, sends nothing twice, keeps order and bounds (ordered: ${ordered}, paced: ${paced})`, () => {
+  const variants = [[false, false, false], [false, true, false], [true, false, false], [true, true, false], [
+    false,
+    false,
+    true
+  ], [false, true, true]] as const
+  for (const [ordered, paced, aggregated] of variants) {
+    it(`loses nothing, sends nothing twice, keeps order and bounds (ordered: ${ordered}, paced: ${paced}, aggregated: ${aggregated})`, () => {
       fc.assert(
-        fc.property(fc.array(commandArbitrary, { maxLength: 300 }), (commands) => runModel(commands, ordered, paced)),
+        fc.property(
+          fc.array(commandArbitrary, { maxLength: 300 }),
+          (commands) => runModel(commands, ordered, paced, aggregated)
+        ),
         { numRuns: 150 }
       )
     })

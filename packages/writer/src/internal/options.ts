@@ -24,6 +24,15 @@ export interface Options {
   readonly shardAware?: boolean | undefined
   readonly shardCapacity?: number | undefined
   readonly shardMapRefresh?: Duration.DurationInput | undefined
+  readonly aggregate?: boolean | AggregateOptions | undefined
+}
+
+/** Bounds of KPL aggregation, for `aggregate`. */
+export interface AggregateOptions {
+  /** The most bytes of one aggregate (default 50 KiB, as the KPL; at most `maxRecordBytes`). */
+  readonly maxBytes?: number | undefined
+  /** The most user records in one aggregate (default 1,000). */
+  readonly maxRecords?: number | undefined
 }
 
 /** Options with every default filled in and every duration in milliseconds. */
@@ -48,6 +57,8 @@ export interface Resolved {
   /** The fraction of each shard's write limits this writer aims for (0 < x <= 1). */
   readonly shardCapacity: number
   readonly shardMapRefreshMillis: number
+  /** KPL aggregation per predicted shard; undefined when off. */
+  readonly aggregation: { readonly maxBytes: number; readonly maxRecords: number } | undefined
 }
 
 /** The defaults, documented in the README's options table. */
@@ -66,7 +77,10 @@ export const defaults = {
   ordered: false,
   shardAware: true,
   shardCapacity: 1,
-  shardMapRefresh: Duration.minutes(1)
+  shardMapRefresh: Duration.minutes(1),
+  aggregate: false,
+  aggregateMaxBytes: 50 * 1024,
+  aggregateMaxRecords: 1000
 } as const
 
 // Negative in any form a DurationInput takes: number, bigint, "-5 seconds", [-1, 0] (a Duration is never negative).
@@ -195,6 +209,23 @@ export const resolve = (options: Options): Either.Either<Resolved, InvalidOption
   const shardMapRefreshMillis = millis("shardMapRefresh", options.shardMapRefresh, defaults.shardMapRefresh)
   if (shardMapRefreshMillis === 0) problems.push("shardMapRefresh must be more than zero")
 
+  const aggregate = options.aggregate ?? defaults.aggregate
+  let aggregation: Resolved["aggregation"]
+  if (aggregate === true || (typeof aggregate === "object" && aggregate !== null)) {
+    const bounds: AggregateOptions = aggregate === true ? {} : aggregate
+    aggregation = {
+      maxBytes: integer(
+        "aggregate.maxBytes",
+        bounds.maxBytes,
+        Math.min(defaults.aggregateMaxBytes, maxRecordBytes - 1),
+        64,
+        maxRecordBytes - 1
+      ),
+      maxRecords: integer("aggregate.maxRecords", bounds.maxRecords, defaults.aggregateMaxRecords, 2, 1_000_000)
+    }
+    if (!shardAware) problems.push("aggregate needs shardAware: aggregates are packed per predicted shard")
+  } else if (aggregate !== false) problems.push("aggregate must be true, false or { maxBytes?, maxRecords? }")
+
   if (problems.length > 0) return Either.left(new InvalidOptions({ problems }))
   return Either.right({
     stream,
@@ -213,6 +244,7 @@ export const resolve = (options: Options): Either.Either<Resolved, InvalidOption
     ordered,
     shardAware,
     shardCapacity,
-    shardMapRefreshMillis
+    shardMapRefreshMillis,
+    aggregation
   })
 }

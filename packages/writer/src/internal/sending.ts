@@ -23,6 +23,8 @@ import type { Resolved } from "./options.js"
 export interface RecordResult {
   readonly shardId: string
   readonly sequenceNumber: string
+  /** Its position inside the aggregate that carried it (the KPL's sub-sequence number); none when sent plain. */
+  readonly subSequenceNumber?: number | undefined
   readonly attempts: number
 }
 
@@ -72,6 +74,10 @@ export interface Writer {
 type Decision = { readonly done: true } | { readonly done: false; readonly next: unknown; readonly readyAt: number }
 
 const THROTTLED = "ProvisionedThroughputExceededException"
+
+// The code under which the user records of an aggregate that landed on an unexpected shard are sent again.
+const RESHARDED = "AggregateOnOtherShard"
+const RESHARD_WAIT_MILLIS = 1000
 
 /** Fails records for good: `put` callers hear, enqueued records wait for `flush`; one warning per call. */
 export const fail = (writer: Writer, failures: ReadonlyArray<Failure>): Effect.Effect<void> => {
@@ -193,18 +199,46 @@ export const send = (writer: Writer, batch: Accumulator.Outgoing<Ticket>): Effec
         if (error.retriable) yield* retryOrFail(writer, entries.map((held) => ({ held, error })))
         else yield* fail(writer, entries.map((held) => ({ held, code: error.code, detail: error.detail, retriable: false })))
       } else {
-        const settlement = Batch.settle(entries, response.right.Records, Retry.isRetriableCode)
-        successful = settlement.delivered.length
+        const settlement = Batch.settle(batch.items ?? entries, response.right.Records, Retry.isRetriableCode)
         const throttled = new Set<string>()
         const stored = new Map<string, number>()
         feedback = { throttled, stored }
         let moved = false
-        for (const { item, sequenceNumber, shardId } of settlement.delivered) {
-          stored.set(item.shard, (stored.get(item.shard) ?? 0) + 1)
-          if (Accumulator.delivered(acc, item, shardId)) moved = true
+        // One error per distinct answer, not per record: building an Error captures a stack trace.
+        const shared = new Map<string, KinesisError>()
+        const errorOf = (code: string, detail: string) => {
+          const key = `${code}\n${detail}`
+          let error = shared.get(key)
+          if (error === undefined) {
+            error = new KinesisError({ operation: "PutRecords", code, detail, retriable: true })
+            shared.set(key, error)
+          }
+          return error
+        }
+        const again: Array<{ readonly held: Held; readonly error: KinesisError }> = []
+        const deliver = (held: Held, shardId: string, sequenceNumber: string, subSequenceNumber?: number) => {
+          if (Accumulator.delivered(acc, held, shardId)) moved = true
           counters.delivered++
-          if (item.ticket !== undefined) {
-            Deferred.unsafeDone(item.ticket, Exit.succeed({ shardId, sequenceNumber, attempts: item.attempts }))
+          successful++
+          if (held.ticket !== undefined) {
+            const result: RecordResult = subSequenceNumber === undefined ?
+              { shardId, sequenceNumber, attempts: held.attempts } :
+              { shardId, sequenceNumber, subSequenceNumber, attempts: held.attempts }
+            Deferred.unsafeDone(held.ticket, Exit.succeed(result))
+          }
+        }
+        for (const { item, sequenceNumber, shardId } of settlement.delivered) {
+          const shard = Accumulator.isAggregated(item) ? item.members[0].shard : item.shard
+          stored.set(shard, (stored.get(shard) ?? 0) + 1)
+          if (!Accumulator.isAggregated(item)) deliver(item, shardId, sequenceNumber)
+          else if (shard === shardId) item.members.forEach((held, i) => deliver(held, shardId, sequenceNumber, i))
+          else {
+            // An aggregate stored on another shard than it was packed for (a reshard on the way): a KCL drops its
+            // user records whose hash keys that shard does not hold, so every one is sent again once the map is read.
+            moved = true
+            Accumulator.misplaced(acc, shard)
+            const error = errorOf(RESHARDED, `stored on ${shardId}, packed for ${shard}: sent again after the reshard`)
+            for (const held of item.members) again.push({ held, error })
           }
         }
         writer.dispatch()
@@ -212,23 +246,26 @@ export const send = (writer: Writer, batch: Accumulator.Outgoing<Ticket>): Effec
         if (moved) writer.refresh()
         for (const { code, detail } of settlement.retry) errors.add(describe(code, detail))
         for (const { code, detail } of settlement.failed) errors.add(describe(code, detail))
-        // One error per distinct answer, not per record: building an Error captures a stack trace.
-        const shared = new Map<string, KinesisError>()
-        const again = settlement.retry.map(({ code, detail, item }) => {
+        for (const { code, detail, item } of settlement.retry) {
+          const error = errorOf(code, detail)
+          const members = Accumulator.isAggregated(item) ? item.members : [item]
           if (code === THROTTLED) {
-            counters.throttled++
-            throttled.add(item.shard)
+            counters.throttled += members.length
+            throttled.add(members[0].shard)
           }
-          const key = `${code}\n${detail}`
-          let error = shared.get(key)
-          if (error === undefined) {
-            error = new KinesisError({ operation: "PutRecords", code, detail, retriable: true })
-            shared.set(key, error)
-          }
-          return { held: item, error }
-        })
+          for (const held of members) again.push({ held, error })
+        }
         yield* retryOrFail(writer, again)
-        yield* fail(writer, settlement.failed.map(({ code, detail, item }) => ({ held: item, code, detail, retriable: false })))
+        // The map is read again at once, but not answered at once: records of a misplaced aggregate wait for it.
+        const later = writer.now() + RESHARD_WAIT_MILLIS
+        for (const { held, error } of again) if (error.code === RESHARDED && held.readyAt < later) held.readyAt = later
+        const failed: Array<Failure> = []
+        for (const { code, detail, item } of settlement.failed) {
+          for (const held of Accumulator.isAggregated(item) ? item.members : [item]) {
+            failed.push({ held, code, detail, retriable: false })
+          }
+        }
+        yield* fail(writer, failed)
       }
       Accumulator.finish(acc, batch, feedback, writer.now())
       if (options.logBatches) {

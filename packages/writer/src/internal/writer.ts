@@ -13,7 +13,6 @@ import { DeliveryFailed, InvalidRecord, type RecordFailed, WriterClosed } from "
 import { Kinesis } from "../Kinesis.js"
 import * as RateLimit from "../RateLimit.js"
 import * as Record from "../Record.js"
-import * as ShardMap from "../ShardMap.js"
 import type { Resolved } from "./options.js"
 import * as Sending from "./sending.js"
 import * as ShardMaps from "./shardMaps.js"
@@ -108,7 +107,8 @@ const build = (options: Resolved): Effect.Effect<Service, never, Kinesis | Scope
       maxBufferedBytes: options.maxBufferedBytes,
       ordered: options.ordered,
       pacing,
-      awaitRoute: options.shardAware
+      awaitRoute: options.shardAware,
+      aggregation: options.aggregation
     })
     const waiting = new Map<number, Waiting>()
     const flushes = new Map<number, Deferred.Deferred<void>>()
@@ -213,7 +213,7 @@ const build = (options: Resolved): Effect.Effect<Service, never, Kinesis | Scope
         requestTimeoutMillis: options.requestTimeoutMillis,
         onMap: (map) =>
           Effect.sync(() => {
-            Accumulator.reshard(acc, ShardMap.size(map) === 0 ? undefined : Accumulator.routeOf(map))
+            Accumulator.reshard(acc, map)
             if (limiter !== undefined) RateLimit.forget(limiter, map.shards.map((shard) => shard.shardId))
             wake()
           }),
