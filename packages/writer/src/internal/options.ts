@@ -224,6 +224,9 @@ export const resolve = (options: Options): Either.Either<Resolved, InvalidOption
       maxRecords: integer("aggregate.maxRecords", bounds.maxRecords, defaults.aggregateMaxRecords, 2, 1_000_000)
     }
     if (!shardAware) problems.push("aggregate needs shardAware: aggregates are packed per predicted shard")
+    if (ordered) {
+      problems.push("aggregate and ordered can not be combined: ordered sends each key's records one request apart")
+    }
   } else if (aggregate !== false) problems.push("aggregate must be true, false or { maxBytes?, maxRecords? }")
 
   if (problems.length > 0) return Either.left(new InvalidOptions({ problems }))
