@@ -443,7 +443,8 @@ const decide = <T>(acc: Accumulator<T>, now: number): Plan<T> => {
   if (acc.routePending && !acc.closing) return sleep(Infinity)
   if (ordered && acc.staleInFlight > 0) return sleep(Infinity)
   const pacingMillis = Math.max(lingerMillis, MIN_PACING_MILLIS)
-  let wakeAt = Infinity // a retry delay or a budget refill
+  let wakeAt = Infinity // a retry delay ends
+  let refillAt = Infinity // a shard with no budget can take a record again
   let lingerAt = Infinity // the oldest sendable record's linger
   let sendable = 0
   let sendableBytes = 0
@@ -484,7 +485,7 @@ const decide = <T>(acc: Accumulator<T>, now: number): Plan<T> => {
       if (budget.records < 1 || budget.bytes <= 0) {
         heldBack = true
         const first = firstSendable(line, now)
-        wakeAt = Math.min(wakeAt, Math.max(now + 1, pacing.readyAt(line.shard, 1, first.size, now)))
+        refillAt = Math.min(refillAt, pacing.readyAt(line.shard, 1, first.size, now))
         continue
       }
       if (budget.records < count || budget.bytes < bytes) {
@@ -500,10 +501,12 @@ const decide = <T>(acc: Accumulator<T>, now: number): Plan<T> => {
     if (oldest + lingerMillis < lingerAt) lingerAt = oldest + lingerMillis
     candidates.push({ line, records, bytes: budgetBytes })
   }
+  // While budgets hold records back, every request is as full as the budgets allow: never one per refilled token.
+  const pacedAt = acc.lastSentAt + pacingMillis
+  if (refillAt !== Infinity) wakeAt = Math.min(wakeAt, Math.max(refillAt, pacedAt, now + 1))
   if (sendable === 0) return sleep(wakeAt)
   const full = Batch.isFull(sendable, sendableBytes, limits)
-  // While budgets hold records back, every request is as full as the budgets allow: never one per refilled token.
-  const sendAt = heldBack ? Math.max(lingerAt, acc.lastSentAt + pacingMillis) : lingerAt
+  const sendAt = heldBack ? Math.max(lingerAt, pacedAt) : lingerAt
   if (!urgent && !full && sendAt > now) return sleep(Math.min(wakeAt, sendAt))
   const batch = build(acc, candidates, waitingKeys, now)
   // With `ordered`, every record that could go may wait for a key in flight: a settled request wakes the caller.
