@@ -3,7 +3,7 @@
  * no chart library and reads the same in a browser and on GitHub.
  */
 import { baseline, writers } from "./Job.js"
-import { CLEAN_GOAL, CORE_GOAL, delivered, type Results, type Summary } from "./Results.js"
+import { CLEAN_GOAL, CORE_GOAL, delivered, type Results, SHARD_GOALS, type Summary } from "./Results.js"
 
 const WIDTH = 920
 const LABEL = 170
@@ -16,6 +16,7 @@ const escape = (text: string) => text.replace(/&/g, "&amp;").replace(/</g, "&lt;
 const colors: Record<string, string> = {
   "hand-loop": "#6b7280",
   "effect-kinesis": "#2563eb",
+  "effect-kinesis-blind": "#93c5fd",
   "effect-kinesis-tuned": "#1e40af",
   "shutterstock": "#d97706",
   "aws-kinesis-writable": "#059669",
@@ -89,6 +90,24 @@ const speedBars = (summaries: ReadonlyArray<Summary>, id: string, capacity: bool
     }]
   })
 
+const pct = (share: number) => Number.isFinite(share) ? `${(share * 100).toFixed(1)}%` : "n/a"
+
+// A shard scenario's bars: the capacity used, and what the stream refused to get there.
+const gaugedBars = (summaries: ReadonlyArray<Summary>, id: string): Array<Bar> =>
+  writers.flatMap((writer): Array<Bar> => {
+    const s = summaries.find((summary) => summary.case === id && summary.writer === writer)
+    if (s === undefined) return []
+    const ok = delivered(s)
+    const value = s.capacityShare ?? Number.NaN
+    return [{
+      label: writer,
+      value,
+      text: `${pct(value)} used, ${pct(s.refusedShare)} of sends refused` +
+        (ok ? "" : s.missing > 0 ? `, LOST ${s.missing.toLocaleString("en-US")}` : ", FAILED"),
+      color: ok ? colors[writer] : FAILED
+    }]
+  })
+
 /** The SVG of a bench run. */
 export const svg = (results: Results): string => {
   const { machine, plan, summaries } = results
@@ -96,6 +115,19 @@ export const svg = (results: Results): string => {
   const ran = (id: string) => summaries.some((s) => s.case === id)
   for (const testCase of plan.cases) {
     if (testCase.scenario === "overload" || !ran(testCase.id)) continue
+    if (testCase.gauge !== undefined) {
+      const goal = SHARD_GOALS.find((g) => g.case === testCase.id)?.capacity ?? 1
+      panels.push({
+        title: testCase.title,
+        subtitle: (testCase.gauge === "hot-shard" ? "the hot shard's" : "the stream's") +
+          ` record capacity used while records were offered${
+            testCase.gauge === "after-split" ? ", after the split" : ""
+          }; red: records lost`,
+        bars: gaugedBars(summaries, testCase.id),
+        goal: { value: goal, label: `goal ${pct(goal)}` }
+      })
+      continue
+    }
     const capacity = testCase.limits
     panels.push({
       title: testCase.title,

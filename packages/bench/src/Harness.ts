@@ -3,11 +3,17 @@
  * limits and faults), the writer in a child process, then the stream read back and counted. Nothing a writer
  * says about itself decides its result; the read-back does.
  */
-import { LocalKinesis } from "@effect-kinesis/local"
+import type { Shard } from "@aws-sdk/client-kinesis"
+import { type KinesisProxy, LocalKinesis } from "@effect-kinesis/local"
+import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import * as Fiber from "effect/Fiber"
+import * as Option from "effect/Option"
 import { fork } from "node:child_process"
-import type { Job, Measured, Outcome, Task, WriterName } from "./Job.js"
+import type { Job, Measured, Outcome, Started, Task, WriterName } from "./Job.js"
 import { type Tally, tally } from "./Payload.js"
+import { runJob } from "./Run.js"
 
 /** Environment of every child: the SDKs' notices about Node versions and maintenance would only add noise. */
 const childEnv = {
@@ -20,7 +26,12 @@ const childEnv = {
 export interface ForkOptions {
   /** Kill the child after this long; a writer that never finishes is a result too. */
   readonly timeoutMs: number
+  /** Called when the child says it starts offering records. */
+  readonly onStart?: (() => void) | undefined
 }
+
+/** Where a writer's task runs: a child process (`inChild`), or this one (`inProcess`, for tests). */
+export type Executor = (task: Task & { readonly _tag: "Write" }, options: ForkOptions) => Promise<Outcome<Measured>>
 
 /** Runs a task in a fresh Node process and returns its answer, or why there was none. */
 export const inChild = <A>(task: Task, options: ForkOptions): Promise<Outcome<A>> =>
@@ -42,12 +53,22 @@ export const inChild = <A>(task: Task, options: ForkOptions): Promise<Outcome<A>
       outcome ??= { _tag: "Crashed", error: `timed out after ${options.timeoutMs} ms` }
       process.kill("SIGKILL")
     }, options.timeoutMs)
-    process.on("message", (message) => (outcome ??= message as Outcome<A>))
+    process.on("message", (message) => {
+      if ((message as Started)._tag === "Started") options.onStart?.()
+      else outcome ??= message as Outcome<A>
+    })
     process.on("exit", (code, signal) => {
       clearTimeout(timer)
       resolve(outcome ?? { _tag: "Crashed", error: `exited (${signal ?? code}) without an answer\n${output}` })
     })
   })
+
+/** Runs a writer's task in this process: no isolation of CPU or memory, for tests of the harness. */
+export const inProcess: Executor = (task, options) =>
+  runJob(task.job, options.onStart).then(
+    (value): Outcome<Measured> => ({ _tag: "Done", value }),
+    (error: unknown): Outcome<Measured> => ({ _tag: "Crashed", error: String(error) })
+  )
 
 /** What the embedded Kinesis's proxy saw of a run's PutRecords traffic. */
 export interface ServerCounts {
@@ -56,15 +77,30 @@ export interface ServerCounts {
   readonly offered: number
   /** Records refused: over a shard's limits, or failed by the fault plan. */
   readonly refused: number
+  /** Per shard and second, what the stream's shards stored and refused. */
+  readonly seconds: ReadonlyArray<KinesisProxy.ShardSecond>
+}
+
+/** A shard split during a run. */
+export interface Split {
+  /** Wall-clock time (epoch ms) the stream was active again with the new shards. */
+  readonly atMs: number
+  readonly parent: string
+  readonly children: ReadonlyArray<string>
 }
 
 /** One writer's run, as the read-back judged it. */
 export interface RunResult {
   readonly writer: WriterName
+  /** Records offered, by every process of the run. */
+  readonly records: number
+  /** What the writer process measured; with several, their sums (CPU, failures) and extremes (time, memory). */
   readonly measured: Measured | undefined
   readonly error: string | undefined
   readonly tally: Tally
   readonly server: ServerCounts
+  /** The shard split during the run, if the case asked for one and it happened before the writer finished. */
+  readonly split: Split | undefined
 }
 
 /** What a run needs besides the writer. */
@@ -80,41 +116,113 @@ export interface RunSpec {
   readonly fork: ForkOptions
   /** Write a CPU profile of the writer's measured span here. */
   readonly profile?: string | undefined
+  /** Share of the records on one partition key (0 by default). */
+  readonly hotKeyShare?: number | undefined
+  /** Writer processes at once, each offering `records` records of its own (1 by default). */
+  readonly processes?: number | undefined
+  /** Split the first shard this long after the first process starts offering. */
+  readonly splitAfterMs?: number | undefined
+  /** Where the writers run (`inChild` by default). */
+  readonly executor?: Executor | undefined
 }
 
 /** Reads a stream back and counts it against the records 0 to `expected - 1`. */
 export const verify = (local: LocalKinesis.Service, stream: string, expected: number): Effect.Effect<Tally, unknown> =>
   local.readAll(stream).pipe(Effect.map((records) => tally(expected, records.map((record) => record.data))))
 
+const isOpen = (shard: Shard) => shard.SequenceNumberRange?.EndingSequenceNumber === undefined
+
+/** Splits the stream's first open shard at the middle of its hash key range; done when the stream is active again. */
+export const splitFirstShard = (local: LocalKinesis.Service, stream: string): Effect.Effect<Split, unknown> =>
+  Effect.gen(function*() {
+    const parent = (yield* local.listShards(stream)).find(isOpen)
+    if (parent?.ShardId === undefined) return yield* Effect.fail(new Error(`stream ${stream} has no open shard`))
+    const children = yield* local.splitShard(stream, parent.ShardId)
+    return { atMs: Date.now(), parent: parent.ShardId, children: children.map((shard) => shard.ShardId!) }
+  })
+
+// One Measured for a run of several processes: CPU and failures add up; time, memory and the window are the
+// run's as a whole (the window: while any process was offering, since each one alone offers more than the stream
+// takes, and their starts differ by the time each takes to load).
+const combine = (all: ReadonlyArray<Measured>): Measured => ({
+  elapsedMs: Math.max(...all.map((m) => m.elapsedMs)),
+  cpuMs: all.reduce((sum, m) => sum + m.cpuMs, 0),
+  baselineRssBytes: Math.max(...all.map((m) => m.baselineRssBytes)),
+  baselineHeapBytes: Math.max(...all.map((m) => m.baselineHeapBytes)),
+  peakRssBytes: Math.max(...all.map((m) => m.peakRssBytes)),
+  peakHeapBytes: Math.max(...all.map((m) => m.peakHeapBytes)),
+  reportedFailed: all.reduce((sum, m) => sum + m.reportedFailed, 0),
+  offeredFromMs: Math.min(...all.map((m) => m.offeredFromMs)),
+  offeredUntilMs: Math.max(...all.map((m) => m.offeredUntilMs))
+})
+
 /** One run of `writer` against a fresh embedded Kinesis, read back and counted. */
 export const run = (writer: WriterName, spec: RunSpec): Promise<RunResult> =>
   Effect.gen(function*() {
     const stream = "bench"
     const local = yield* LocalKinesis.make({ ...spec.local, streams: { [stream]: spec.shards } })
-    const job: Job = {
-      writer,
-      endpoint: local.endpoint,
-      region: local.region,
-      stream,
-      records: spec.records,
-      recordBytes: spec.recordBytes,
-      ratePerSecond: spec.ratePerSecond,
-      concurrency: spec.concurrency,
-      maxSockets: spec.maxSockets,
-      profile: spec.profile
-    }
-    const outcome = yield* Effect.promise(() => inChild<Measured>({ _tag: "Write", job }, spec.fork))
-    const counted = yield* verify(local, stream, spec.records)
+    const processes = spec.processes ?? 1
+    const executor = spec.executor ?? inChild<Measured>
+    const started = yield* Deferred.make<void>()
+    const splitting = spec.splitAfterMs === undefined ?
+      undefined :
+      yield* Deferred.await(started).pipe(
+        Effect.zipRight(Effect.sleep(spec.splitAfterMs)),
+        Effect.zipRight(splitFirstShard(local, stream)),
+        Effect.fork
+      )
+    const outcomes = yield* Effect.promise(() =>
+      Promise.all(Array.from({ length: processes }, (_, p) => {
+        const job: Job = {
+          writer,
+          endpoint: local.endpoint,
+          region: local.region,
+          stream,
+          records: spec.records,
+          firstIndex: p * spec.records,
+          hotKeyShare: spec.hotKeyShare ?? 0,
+          recordBytes: spec.recordBytes,
+          ratePerSecond: spec.ratePerSecond,
+          concurrency: spec.concurrency,
+          maxSockets: spec.maxSockets,
+          // One profile per process: the second one's file gets a suffix.
+          profile: spec.profile === undefined || p === 0 ?
+            spec.profile :
+            spec.profile.replace(/(\.cpuprofile)?$/, `-${p + 1}$1`)
+        }
+        return executor({ _tag: "Write", job }, {
+          ...spec.fork,
+          onStart: () => Deferred.unsafeDone(started, Effect.void)
+        })
+      }))
+    )
+    // A split still to come when the writers are done would measure nothing: it is called off.
+    const split = splitting === undefined ?
+      undefined :
+      yield* Fiber.poll(splitting).pipe(
+        Effect.flatMap((done) =>
+          Option.isSome(done) ? Fiber.join(splitting) : Fiber.interrupt(splitting).pipe(Effect.as(undefined))
+        ),
+        Effect.either
+      )
+    const records = spec.records * processes
+    const counted = yield* verify(local, stream, records)
     const counters = yield* local.proxy.counters
+    const done = outcomes.flatMap((outcome) => outcome._tag === "Done" ? [outcome.value] : [])
+    const errors = outcomes.flatMap((outcome) => outcome._tag === "Crashed" ? [outcome.error] : [])
+    if (split !== undefined && Either.isLeft(split)) errors.push(`the split failed: ${String(split.left)}`)
     return {
       writer,
-      measured: outcome._tag === "Done" ? outcome.value : undefined,
-      error: outcome._tag === "Crashed" ? outcome.error : undefined,
+      records,
+      measured: done.length === processes ? combine(done) : undefined,
+      error: errors.length > 0 ? errors.join("\n") : undefined,
       tally: counted,
       server: {
         requests: counters.requests["PutRecords"] ?? 0,
         offered: counters.records.offered,
-        refused: counters.records.throttled + counters.records.faulted
-      }
+        refused: counters.records.throttled + counters.records.faulted,
+        seconds: counters.shards.filter((second) => second.stream === stream)
+      },
+      split: split !== undefined && Either.isRight(split) ? split.right : undefined
     }
   }).pipe(Effect.scoped, Effect.runPromise)

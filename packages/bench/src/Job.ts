@@ -6,6 +6,7 @@
 export const writers = [
   "hand-loop",
   "effect-kinesis",
+  "effect-kinesis-blind",
   "effect-kinesis-tuned",
   "shutterstock",
   "aws-kinesis-writable",
@@ -24,8 +25,12 @@ export interface Job {
   readonly endpoint: string
   readonly region: string
   readonly stream: string
-  /** Records offered, numbered 0 to records - 1. */
+  /** Records offered, numbered `firstIndex` to `firstIndex + records - 1`. */
   readonly records: number
+  /** The number of the first record (0 by default): writers sharing a stream offer records of their own. */
+  readonly firstIndex?: number | undefined
+  /** Share of the records on one partition key (0 by default: every record a key of its own). */
+  readonly hotKeyShare?: number | undefined
   /** Bytes of each record's data. */
   readonly recordBytes: number
   /** Records offered per second; undefined offers them as fast as the writer takes them. */
@@ -52,6 +57,14 @@ export interface Measured {
   readonly peakHeapBytes: number
   /** Records the writer itself reported as not delivered (errors, failure lists). */
   readonly reportedFailed: number
+  /** Wall-clock time (epoch ms) of the first record offered and of the last: when the writer had records coming. */
+  readonly offeredFromMs: number
+  readonly offeredUntilMs: number
+}
+
+/** What a child process says before its answer: it starts offering records now. */
+export interface Started {
+  readonly _tag: "Started"
 }
 
 /** What a child process sends back: what it measured, or why it could not finish. */

@@ -9,7 +9,16 @@ const writerRows: ReadonlyArray<readonly [string, string]> = [
     "the ceiling: a hand-written PutRecords loop with the SDK v3 client. Batches of 500, the same concurrency, " +
     "failed entries re-sent ahead of new ones after 100 ms, a bounded queue of 10,000 records, never gives up"
   ],
-  ["effect-kinesis", "this library with its defaults: `enqueue` in an `Effect.gen` loop, then `flush`"],
+  [
+    "effect-kinesis",
+    "this library with its defaults (shard-aware: shard map, per-shard pacing): `enqueue` in an `Effect.gen` loop, " +
+    "then `flush`"
+  ],
+  [
+    "effect-kinesis-blind",
+    "the same with `shardAware: false`: every record sent as soon as a batch fills, as the writer did before shard " +
+    "awareness (in the clean and shard scenarios only)"
+  ],
   ["effect-kinesis-tuned", `this library with \`${JSON.stringify(tuned).replace(/"/g, "")}\``],
   [
     "shutterstock",
@@ -40,9 +49,11 @@ const writerTable = [
 export const howTo = `## Running it
 
 \`\`\`sh
-npm run bench              # quick: every scenario, fewer records and rounds, under 3 minutes on 2 cores
+npm run bench              # quick: every scenario, fewer records and rounds: about 7 minutes on 2 busy cores
+                           #   (2.5 of them the shard scenarios, which offer in real time)
 npm run bench -- --full    # the figures to publish: 100,000 records per run, more rounds
 npm run bench -- --only clean,core --writers hand-loop,effect-kinesis   # a part of it
+npm run bench -- --only shards   # the shard scenarios alone (aws-4x1.25, hot-key, two-writers, split)
 npm run bench -- --profile /tmp/prof   # also a V8 CPU profile of every writer process
 \`\`\`
 
@@ -79,6 +90,10 @@ ${writerTable}
 ## Scenarios
 
 - **Clean**: 100-byte records, 4 shards, offered as fast as each writer takes them.
+- **Clean, 32 shards** (effect-kinesis, effect-kinesis-blind and the hand loop): the same with 32 shards. The
+  shard-aware writer paces each shard to AWS's limits even where the emulator does not enforce them, so in the
+  clean case it takes 4 shards' 4,000 records/s at most, in small batches; with 32 shards that pacing does not
+  bind, and its CPU per record beside effect-kinesis-blind's is what shard awareness itself costs.
 - **10% throttled**: the same, with the embedded Kinesis's fault proxy refusing 10% of records with
   \`ProvisionedThroughputExceededException\`.
 - **AWS limits**: the proxy enforces 1,000 records/s and 1 MiB/s per shard; records are offered at twice the
@@ -86,6 +101,33 @@ ${writerTable}
 - **Overload**: 100-byte records offered all at once, far faster than the server takes them, at two loads ten
   times apart, the smaller already beyond this library's default buffer (10,000 records): a bounded writer's
   peak memory stays flat, an unbounded one's grows with the load.
+- **Shard scenarios** (\`--only shards\`; run by effect-kinesis, effect-kinesis-blind and the hand loop, the
+  writer's defaults otherwise): the proxy enforces AWS's limits, 100-byte records are offered at 1.25x what the
+  stream can take, for 20 s (shorter in the quick run: 8 s, 6 s for hot-key, 4 s for two-writers, 10 s for split):
+  - **aws-4x1.25**: 4 shards, 5,000 records/s, distinct keys.
+  - **hot-key**: 4 shards, every other record on one partition key, the rest on distinct keys. The hot shard gets
+    62.5% of the records (the hot half, and a quarter of the rest), so the stream takes 1,600 records/s at most;
+    2,000 records/s are offered, 1,250/s of them to the hot shard. *Hot shard used* is what that shard stored.
+  - **two-writers**: two writer processes at once on one 4-shard stream, each offering 5,000 records/s of its own
+    (2.5x the capacity together); CPU per record over both processes.
+  - **split**: 1 shard, offered 2,500 records/s (1.25x the capacity after the split); 3 s in (5 s in the full run)
+    the bench splits the shard at the middle of its hash key range through the proxy (SplitShard), and the stream
+    is read back across the closed parent and both children. *At capacity after split*: seconds from the split
+    until both new shards store at least 90% of their record limit in every whole second to the end of the offered
+    window (two seconds at a time, since the proxy counts a record when the emulator has stored it, and on a busy
+    machine its delays shift records from one second into the next); the per-second table shows each shard's
+    records stored and refused around the split.
+- **Figures of the shard scenarios**: *sent* is the records the proxy received (first sends and re-sends);
+  *refused* is the share of them it refused with \`ProvisionedThroughputExceededException\` (the AWS limits);
+  *capacity used* is the records stored, counted by the proxy per shard and second, over the whole seconds of the
+  offered window (from the first record offered to the last one a writer took; for two writers, while either was
+  offering), over the most the shards could have stored in those seconds: their record limit per second, plus the
+  burst their buckets could still hold at the window's start (each shard saves up one second of its limit while
+  idle, and its bucket starts full, as AWS's; at 1.25x that burst takes four seconds to spend, and a window of
+  eight would show over 100% without it). It is the stream's 4 shards, the hot shard alone for hot-key, the new
+  shards from the split on for split. \`results.json\` also has \`rateShare\`, the same over the limit alone.
+  *requests/rec* is PutRecords requests per record stored, *sends/rec* records sent per record stored (1.00:
+  nothing re-sent); *CPU us/rec* the writer processes' CPU per record offered.
 - **Pure core**: \`Record.encode\` then \`Batch.cut\` of 100-byte strings with the writer's default partition key,
   no I/O, in a process of its own (one core).
 `

@@ -11,15 +11,33 @@ export interface Offer {
   readonly recordBytes: number
   /** The data of record `index`. */
   readonly payload: (index: number) => string
-  /** The partition key the writers that need one from their caller use: distinct keys spread over all shards. */
+  /**
+   * The partition key of record `index`: distinct keys spread over all shards, except the hot key's share of the
+   * records. Writers that need a key from their caller always use it; this library uses it when `keyed`.
+   */
   readonly partitionKey: (index: number) => string
+  /** Whether the scenario chooses the keys (a hot key); otherwise a writer may use its own default keys. */
+  readonly keyed: boolean
   /**
    * Called before record `index` is offered: undefined to go on at once, or a promise to wait for when the
    * producer is ahead of the offered rate. Every 1,024 records it samples memory, so a writer whose intake never
    * yields to the event loop still has its peak seen.
    */
   readonly pace: (index: number) => Promise<void> | undefined
+  /** Wall-clock time (epoch ms) the first record was offered, and the last; 0 until then. */
+  readonly window: () => { readonly from: number; readonly until: number }
 }
+
+/** How a run numbers and keys its records. */
+export interface Keys {
+  /** The number of the first record. */
+  readonly firstIndex: number
+  /** Share of the records on the one hot key. */
+  readonly hotKeyShare: number
+}
+
+/** The partition key every hot record has. */
+export const HOT_KEY = "hot"
 
 /**
  * Peak heap, sampled from a timer and from the producer loop; peak RSS is the kernel's own high-water mark, read
@@ -51,18 +69,38 @@ export class Probe {
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms))
 
+/** Whether record `index` is on the hot key: spread evenly, `share` of any run of records. */
+export const isHot = (index: number, share: number): boolean =>
+  share > 0 && Math.floor((index + 1) * share) > Math.floor(index * share)
+
 /** The offer of a run: as fast as the writer takes records, or at `ratePerSecond`, from the first `pace` call on. */
-export const make = (records: number, recordBytes: number, ratePerSecond: number | undefined, probe: Probe): Offer => {
+export const make = (
+  records: number,
+  recordBytes: number,
+  ratePerSecond: number | undefined,
+  probe: Probe,
+  keys: Keys = { firstIndex: 0, hotKeyShare: 0 }
+): Offer => {
   let start = 0
+  let from = 0
+  let until = 0
+  const first = keys.firstIndex
   // Pacing in steps of about 10 ms of records keeps timer overhead out of the measurement.
   const step = ratePerSecond === undefined ? 1024 : Math.max(1, Math.floor(ratePerSecond / 100))
   return {
     records,
     recordBytes,
-    payload: (index) => payload(index, recordBytes),
-    partitionKey: (index) => `k${index}`,
+    payload: (index) => payload(first + index, recordBytes),
+    partitionKey: (index) => isHot(first + index, keys.hotKeyShare) ? HOT_KEY : `k${first + index}`,
+    keyed: keys.hotKeyShare > 0,
+    window: () => ({ from, until }),
     pace: (index) => {
-      if (index === 0) start = performance.now()
+      if (index === 0) {
+        start = performance.now()
+        from = Date.now()
+      }
+      // Called once the writer took every record before it: the last one is offered now (within one pacing step).
+      if (index === records - 1) until = Date.now()
       if ((index & 1023) === 0) probe.sample()
       if (ratePerSecond === undefined || index % step !== 0) return undefined
       const wait = start + (index / ratePerSecond) * 1000 - performance.now()

@@ -2,8 +2,8 @@
  * The results as text: the terminal table, and the Markdown of `docs/bench/README.md`.
  */
 import { writers } from "./Job.js"
-import { delivered, type Results, type Summary, type Target } from "./Results.js"
-import type { Case } from "./Scenarios.js"
+import { delivered, type Results, type Run, type Source, type Summary, type Target } from "./Results.js"
+import { type Case, gaugeCapacity, streamCapacity } from "./Scenarios.js"
 
 type Align = "left" | "right"
 
@@ -46,7 +46,79 @@ export const verdict = (summary: Summary): string => {
   return `FAILED: lost ${num(summary.missing)}${why}`
 }
 
+const pct = (share: number | undefined, digits = 1) =>
+  share === undefined || !Number.isFinite(share) ? "n/a" : `${num(share * 100, digits)}%`
+
+// The shard scenarios' table: what the stream took, what it refused, and what that cost.
+const gaugedRows = (testCase: Case, summaries: ReadonlyArray<Summary>) => {
+  const headers = [
+    "writer",
+    "stored",
+    "dups",
+    "missing",
+    "sent",
+    "refused",
+    testCase.gauge === "hot-shard" ? "hot shard used" : "capacity used",
+    "requests/rec",
+    "sends/rec",
+    "CPU us/rec",
+    ...(testCase.splitAfterSeconds === undefined ? [] : ["at capacity after split"]),
+    "result"
+  ]
+  const align: Array<Align> = [...headers.map((): Align => "right")]
+  align[0] = "left"
+  align[align.length - 1] = "left"
+  const rows = writers.flatMap((writer) => {
+    const s = summaries.find((summary) => summary.case === testCase.id && summary.writer === writer)
+    if (s === undefined) return []
+    return [[
+      writer,
+      num(s.stored),
+      num(s.duplicates),
+      num(s.missing),
+      num(s.sent),
+      pct(s.refusedShare),
+      pct(s.capacityShare),
+      num(s.requestsPerRecord, 4),
+      num(s.sendsPerRecord, 2),
+      num(s.cpuMicrosPerRecord, 1),
+      ...(testCase.splitAfterSeconds === undefined ?
+        [] :
+        [
+          s.splitToCapacitySeconds === undefined || !Number.isFinite(s.splitToCapacitySeconds) ?
+            "never" :
+            `${num(s.splitToCapacitySeconds, 1)} s`
+        ]),
+      verdict(s)
+    ]]
+  })
+  return { headers, rows, align }
+}
+
+/**
+ * What each shard stored (and refused) second by second in each writer's first run of the split case, from the
+ * second the first record was offered: the split's effect as it happened.
+ */
+const splitSeconds = (testCase: Case, runs: ReadonlyArray<Run>) =>
+  writers.flatMap((writer) => {
+    const run = runs.find((r) => r.case === testCase.id && r.writer === writer && r.round === 0)
+    if (run?.seconds === undefined || run.split === undefined) return []
+    const shards = [run.split.parent, ...run.split.children]
+    const last = Math.max(...run.seconds.map((second) => second.t))
+    const headers = ["second", ...shards.map((shard) => `${shard.replace("shardId-", "")} stored (refused)`)]
+    const rows = Array.from({ length: last + 1 }, (_, t) => [
+      t === Math.floor(run.split!.atSeconds) ? `${t} split` : `${t}`,
+      ...shards.map((shard) => {
+        const second = run.seconds!.find((s) => s.t === t && s.shard === shard)
+        return second === undefined ? "" : `${num(second.stored)} (${num(second.refused)})`
+      })
+    ])
+    const align: Array<Align> = headers.map((): Align => "right")
+    return [{ writer, split: run.split, headers, rows, align }]
+  })
+
 const caseRows = (testCase: Case, summaries: ReadonlyArray<Summary>) => {
+  if (testCase.gauge !== undefined) return gaugedRows(testCase, summaries)
   const limited = testCase.limits
   const headers = [
     "writer",
@@ -109,26 +181,70 @@ const memoryRows = (summaries: ReadonlyArray<Summary>) => {
   return { headers, rows, align }
 }
 
+const gaugeNote = (testCase: Case) => {
+  switch (testCase.gauge) {
+    case undefined:
+      return ""
+    case "stream":
+      return `; capacity used: records stored while records were offered, over what the stream's ` +
+        `${num(gaugeCapacity(testCase))} records/s (and its shards' unspent burst) allowed`
+    case "hot-shard":
+      return `; the hot shard gets ${num(testCase.hotKeyShare * 100)}% of the records plus its part of the rest, so ` +
+        `the stream takes ${num(streamCapacity(testCase))} records/s at most; hot shard used: what it stored while ` +
+        `records were offered, over what its ${num(gaugeCapacity(testCase))} records/s (and unspent burst) allowed`
+    case "after-split":
+      return `; the shard is split at the middle of its range ${testCase.splitAfterSeconds} s after the first ` +
+        "record; capacity used: what the new shards stored from the split to the last record offered, over what " +
+        `their ${num(gaugeCapacity(testCase))} records/s (and unspent burst) allowed`
+  }
+}
+
 const caseNote = (testCase: Case, mode: string) =>
-  `${testCase.records.toLocaleString("en-US")} records of ${testCase.recordBytes} bytes, ${testCase.shards} shards` +
+  (testCase.processes > 1 ? `${testCase.processes} processes, each offering ` : "") +
+  `${testCase.records.toLocaleString("en-US")} records of ${testCase.recordBytes} bytes, ${testCase.shards} ` +
+  (testCase.shards === 1 ? "shard" : "shards") +
   (testCase.ratePerSecond === undefined ?
     ", offered as fast as each writer takes them" :
     `, offered at ${testCase.ratePerSecond.toLocaleString("en-US")} records/s`) +
+  gaugeNote(testCase) +
   `; median of ${testCase.rounds} round(s) (${mode})`
 
-const machineLine = (results: Results) => {
+const machineLine = (results: Pick<Results, "machine">) => {
   const m = results.machine
   return `${m.date.slice(0, 10)}, ${m.cpu}, ${m.cores} cores, ${m.memoryGiB} GiB, Node ${m.node}, ${m.platform}, ` +
     `load average ${m.loadAverage} at start, commit ${m.revision}`
 }
 
+// The mode of the run that measured a case: a merge may keep cases of a run of the other mode.
+const modeOf = (results: Results, id: string) =>
+  results.sources?.find((source) => source.cases.includes(id))?.mode ?? results.plan.mode
+
+const runName = (source: Source) => source.mode === "full" ? "a full run (`--full`)" : "a quick run"
+
+// Which run measured what, when a merge kept cases of an earlier run.
+const provenance = (results: Results): Array<string> => {
+  if (results.sources === undefined || results.sources.length < 2) return []
+  return results.sources.map((source, i) =>
+    `${i === 0 ? "This run" : "Kept from an earlier run"} (${source.mode}): ${source.cases.join(", ")}; ` +
+    `${machineLine(source)}`
+  )
+}
+
 /** The terminal report. */
 export const text = (results: Results): string => {
-  const out: Array<string> = [`effect-kinesis bench (${results.plan.mode}): ${machineLine(results)}`, ""]
+  const out: Array<string> = [
+    `effect-kinesis bench (${results.plan.mode}): ${machineLine(results)}`,
+    ...provenance(results),
+    ""
+  ]
   for (const testCase of results.plan.cases) {
-    out.push(`${testCase.title}: ${caseNote(testCase, results.plan.mode)}`)
+    out.push(`${testCase.title}: ${caseNote(testCase, modeOf(results, testCase.id))}`)
     const { align, headers, rows } = caseRows(testCase, results.summaries)
     out.push(textTable(headers, rows, align), "")
+    for (const table of splitSeconds(testCase, results.runs)) {
+      out.push(`${table.writer}, per second (split ${num(table.split.atSeconds, 1)} s after the first record):`)
+      out.push(textTable(table.headers, table.rows, table.align), "")
+    }
   }
   const memory = memoryRows(results.summaries)
   if (memory.rows.length > 0) {
@@ -159,9 +275,22 @@ export const markdown = (results: Results, howTo: string): string => {
     "",
     "![records per second against the hand-written loop, memory under overload, pure core](chart.svg)",
     "",
-    `Figures of \`npm run bench${results.plan.mode === "full" ? " -- --full" : ""}\` on ${machineLine(results)}.`,
-    "They come from `results.json` in this folder, written by the same run as this page and the chart.",
-    ...(results.plan.mode === "quick" ?
+    ...(results.sources === undefined || results.sources.length < 2 ?
+      [
+        `Figures of \`npm run bench${results.plan.mode === "full" ? " -- --full" : ""}\` on ${machineLine(results)}.`,
+        "They come from `results.json` in this folder, written by the same run as this page and the chart."
+      ] :
+      [
+        "Figures of more than one run of `npm run bench` (`--merge` kept the cases the latest run did not measure",
+        "again), each with the cases it measured; they come from `results.json` in this folder, as does the chart:",
+        "",
+        ...results.sources.map((source) =>
+          `- ${source.cases.join(", ")}: ${runName(source)} on ${machineLine(source)}.`
+        ),
+        "",
+        "The commit named is the writer measured: figures of an earlier commit are of the writer as it was then."
+      ]),
+    ...(results.sources?.some((source) => source.mode === "quick") ?? results.plan.mode === "quick" ?
       [
         "This is the quick version (fewer records, fewer rounds): on a shared machine its ratios move a lot",
         "between rounds (see the range column); `npm run bench -- --full` gives the figures to rely on."
@@ -178,9 +307,17 @@ export const markdown = (results: Results, howTo: string): string => {
     ""
   ]
   for (const testCase of results.plan.cases) {
-    out.push(`## ${testCase.title}`, "", caseNote(testCase, results.plan.mode) + ".", "")
+    out.push(`## ${testCase.title}`, "", caseNote(testCase, modeOf(results, testCase.id)) + ".", "")
     const { align, headers, rows } = caseRows(testCase, results.summaries)
     out.push(markdownTable(headers, rows, align), "")
+    for (const table of splitSeconds(testCase, results.runs)) {
+      out.push(
+        `**${table.writer}**, records stored (refused) per shard and second, from the first record offered; ` +
+          `${table.split.parent.replace("shardId-", "")} split ${num(table.split.atSeconds, 1)} s in:`,
+        ""
+      )
+      out.push(markdownTable(table.headers, table.rows, table.align), "")
+    }
   }
   const memory = memoryRows(results.summaries)
   if (memory.rows.length > 0) {

@@ -1,5 +1,5 @@
 /**
- * What a bench run found: every run as measured, each writer's medians per case, and the targets of issue 4
+ * What a bench run found: every run as measured, each writer's medians per case, and the targets of issues 4 and 7
  * checked against them. This is what `results.json` holds, and what the table, chart and README are made from.
  */
 import type { CoreMeasured } from "./Core.js"
@@ -7,8 +7,9 @@ import type { RunResult } from "./Harness.js"
 import { baseline, type WriterName, writers } from "./Job.js"
 import type { Machine } from "./Machine.js"
 import type { Case, Plan } from "./Scenarios.js"
-import { SHARD_RECORDS_PER_SECOND } from "./Scenarios.js"
+import { scenarios, SHARD_RECORDS_PER_SECOND } from "./Scenarios.js"
 import { median } from "./Stats.js"
+import * as Utilization from "./Utilization.js"
 
 const MiB = 2 ** 20
 
@@ -38,6 +39,36 @@ export interface Run {
   /** PutRecords requests the server received, and records it refused (limits, injected throttling). */
   readonly requests: number
   readonly refused: number
+  /** Records offered (by every process of the run), and copies of them read back. */
+  readonly records: number
+  readonly stored: number
+  /** Records the server received: first sends and re-sends. */
+  readonly sent: number
+  /** Refused over sent. */
+  readonly refusedShare: number
+  /** PutRecords requests, and records sent, per record stored. */
+  readonly requestsPerRecord: number
+  readonly sendsPerRecord: number
+  /**
+   * Records stored over the most the case's shards could have stored in the seconds offered (cases with a gauge);
+   * `rateShare` leaves the shards' burst out of that most.
+   */
+  readonly capacityShare: number | undefined
+  readonly rateShare: number | undefined
+  /** Whole seconds that capacity share was measured over. */
+  readonly measuredSeconds: number | undefined
+  /** The shard the hot-key case measured. */
+  readonly hotShard: string | undefined
+  /** The shard split during the run, and how soon its new shards took records at their limit. */
+  readonly split: {
+    readonly parent: string
+    readonly children: ReadonlyArray<string>
+    /** Seconds from the first record offered to the split. */
+    readonly atSeconds: number
+    readonly toCapacitySeconds: number | undefined
+  } | undefined
+  /** What each shard stored and refused per second, from the second the first record was offered (gauged cases). */
+  readonly seconds: ReadonlyArray<Utilization.Second> | undefined
 }
 
 /** One writer in one case: medians over its rounds. */
@@ -65,10 +96,18 @@ export interface Summary {
   /** Medians of the PutRecords requests sent and of the records the server refused. */
   readonly requests: number
   readonly refused: number
+  /** Medians: records stored, records sent, refused over sent, requests and sends per stored record. */
+  readonly stored: number
+  readonly sent: number
+  readonly refusedShare: number
+  readonly requestsPerRecord: number
+  readonly sendsPerRecord: number
+  /** The slowest run's seconds from a split to its new shards at capacity; Infinity: some run never got there. */
+  readonly splitToCapacitySeconds: number | undefined
   readonly errors: ReadonlyArray<string>
 }
 
-/** A target of issue 4, checked. */
+/** A target of issue 4 or 7, checked. */
 export interface Target {
   readonly name: string
   readonly goal: string
@@ -96,17 +135,74 @@ export interface Results {
   readonly summaries: ReadonlyArray<Summary>
   readonly core: CoreResult | undefined
   readonly targets: ReadonlyArray<Target>
+  /**
+   * Which run measured which cases (`core` for the pure core), this run first: several when `--merge` kept the
+   * cases of an earlier `results.json` that this run did not measure again. Absent: this run measured all.
+   */
+  readonly sources?: ReadonlyArray<Source> | undefined
+}
+
+/** A run whose figures `results.json` holds, and for which cases. */
+export interface Source {
+  readonly machine: Machine
+  readonly mode: "quick" | "full"
+  readonly cases: ReadonlyArray<string>
+}
+
+/** The cases (and `core`) each run of `results` measured. */
+export const sourcesOf = (results: Results): ReadonlyArray<Source> =>
+  results.sources ?? [{
+    machine: results.machine,
+    mode: results.plan.mode,
+    cases: [...results.plan.cases.map((c) => c.id), ...(results.core === undefined ? [] : ["core"])]
+  }]
+
+/**
+ * `latest` with the cases of `earlier` it did not measure again: their runs, summaries and sources kept as they
+ * were, the targets checked again over all of them.
+ */
+export const merge = (earlier: Results, latest: Results): Results => {
+  const again = new Set(sourcesOf(latest).flatMap((source) => source.cases))
+  const kept = (id: string) => !again.has(id)
+  // Cases of a results.json older than some fields: those fields at their defaults.
+  const defaults = { hotKeyShare: 0, processes: 1, splitAfterSeconds: undefined, gauge: undefined, writers: undefined }
+  const cases = [
+    ...earlier.plan.cases.filter((c) => kept(c.id)).map((c): Case => ({ ...defaults, ...c })),
+    ...latest.plan.cases
+  ].sort((a, b) => scenarios.indexOf(a.scenario) - scenarios.indexOf(b.scenario))
+  const core = latest.core ?? earlier.core
+  const summaries = [...earlier.summaries.filter((s) => kept(s.case)), ...latest.summaries]
+  const sources = [
+    ...sourcesOf(latest),
+    ...sourcesOf(earlier).map((source) => ({ ...source, cases: source.cases.filter(kept) }))
+  ].filter((source) => source.cases.length > 0)
+  return {
+    ...latest,
+    plan: { ...latest.plan, cases, core: latest.core === undefined ? earlier.plan.core : latest.plan.core },
+    runs: [...earlier.runs.filter((run) => kept(run.case)), ...latest.runs],
+    summaries,
+    core,
+    targets: targets(summaries, core),
+    sources
+  }
 }
 
 /** Flattens the runs of one round of one case, with ratios against that round's hand loop. */
 export const flatten = (testCase: Case, round: number, results: ReadonlyArray<RunResult>): Array<Run> => {
   const rate = (result: RunResult) =>
-    result.measured === undefined ? undefined : testCase.records / (result.measured.elapsedMs / 1000)
+    result.measured === undefined ? undefined : result.records / (result.measured.elapsedMs / 1000)
   const reference = results.find((result) => result.writer === baseline)
   const referenceRate = reference !== undefined && isOk(reference) ? rate(reference) : undefined
-  return results.map((result, order) => {
+  return results.map((result, order): Run => {
     const measured = result.measured
     const recordsPerSecond = rate(result)
+    const stored = result.tally.delivered + result.tally.duplicates
+    const window = measured === undefined ?
+      undefined :
+      { from: measured.offeredFromMs, until: measured.offeredUntilMs }
+    const used = testCase.gauge === undefined || window === undefined ?
+      undefined :
+      Utilization.measure(testCase, result.server.seconds, window, result.split)
     return {
       case: testCase.id,
       round,
@@ -119,7 +215,7 @@ export const flatten = (testCase: Case, round: number, results: ReadonlyArray<Ru
       ratio: recordsPerSecond === undefined || referenceRate === undefined ?
         undefined :
         recordsPerSecond / referenceRate,
-      cpuMicrosPerRecord: measured === undefined ? undefined : (measured.cpuMs * 1000) / testCase.records,
+      cpuMicrosPerRecord: measured === undefined ? undefined : (measured.cpuMs * 1000) / result.records,
       baselineRssMiB: measured === undefined ? undefined : measured.baselineRssBytes / MiB,
       baselineHeapMiB: measured === undefined ? undefined : measured.baselineHeapBytes / MiB,
       peakRssMiB: measured === undefined ? undefined : measured.peakRssBytes / MiB,
@@ -129,7 +225,28 @@ export const flatten = (testCase: Case, round: number, results: ReadonlyArray<Ru
       foreign: result.tally.foreign,
       reportedFailed: measured?.reportedFailed,
       requests: result.server.requests,
-      refused: result.server.refused
+      refused: result.server.refused,
+      records: result.records,
+      stored,
+      sent: result.server.offered,
+      refusedShare: result.server.offered === 0 ? 0 : result.server.refused / result.server.offered,
+      requestsPerRecord: result.server.requests / stored,
+      sendsPerRecord: result.server.offered / stored,
+      capacityShare: used?.capacityShare,
+      rateShare: used?.rateShare,
+      measuredSeconds: used?.seconds,
+      hotShard: used?.hotShard,
+      split: result.split === undefined || window === undefined ?
+        undefined :
+        {
+          parent: result.split.parent,
+          children: result.split.children,
+          atSeconds: (result.split.atMs - window.from) / 1000,
+          toCapacitySeconds: used?.splitToCapacitySeconds
+        },
+      seconds: testCase.gauge === undefined || window === undefined ?
+        undefined :
+        Utilization.relative(result.server.seconds, window.from)
     }
   })
 }
@@ -157,7 +274,11 @@ export const summarize = (cases: ReadonlyArray<Case>, runs: ReadonlyArray<Run>):
         ratio: median(ratios),
         ratioMin: ratios.length === 0 ? Number.NaN : Math.min(...ratios),
         ratioMax: ratios.length === 0 ? Number.NaN : Math.max(...ratios),
-        capacityShare: testCase.limits ? recordsPerSecond / (testCase.shards * SHARD_RECORDS_PER_SECOND) : undefined,
+        capacityShare: testCase.gauge !== undefined ?
+          medianOf(mine, (run) => run.capacityShare) :
+          testCase.limits ?
+          recordsPerSecond / (testCase.shards * SHARD_RECORDS_PER_SECOND) :
+          undefined,
         cpuMicrosPerRecord: medianOf(mine, (run) => run.cpuMicrosPerRecord),
         peakRssMiB: medianOf(mine, (run) => run.peakRssMiB),
         peakHeapMiB: medianOf(mine, (run) => run.peakHeapMiB),
@@ -168,6 +289,14 @@ export const summarize = (cases: ReadonlyArray<Case>, runs: ReadonlyArray<Run>):
         reportedFailed: Math.max(0, ...mine.map((run) => run.reportedFailed ?? 0)),
         requests: medianOf(mine, (run) => run.requests),
         refused: medianOf(mine, (run) => run.refused),
+        stored: medianOf(mine, (run) => run.stored),
+        sent: medianOf(mine, (run) => run.sent),
+        refusedShare: medianOf(mine, (run) => run.refusedShare),
+        requestsPerRecord: medianOf(mine, (run) => run.requestsPerRecord),
+        sendsPerRecord: medianOf(mine, (run) => run.sendsPerRecord),
+        splitToCapacitySeconds: testCase.splitAfterSeconds === undefined ?
+          undefined :
+          Math.max(...mine.map((run) => run.split?.toCapacitySeconds ?? Infinity)),
         errors: [...new Set(mine.flatMap((run) => run.error === undefined ? [] : [firstLine(run.error)]))]
       }]
     })
@@ -210,7 +339,7 @@ export const targets = (summaries: ReadonlyArray<Summary>, core: CoreResult | un
       }`,
       met: delivered(mine) && mine.ratio >= CLEAN_GOAL
     })
-    const ours: ReadonlyArray<WriterName> = [baseline, "effect-kinesis", "effect-kinesis-tuned"]
+    const ours: ReadonlyArray<WriterName> = [baseline, "effect-kinesis", "effect-kinesis-blind", "effect-kinesis-tuned"]
     const others = summaries.filter((s) => s.case === "clean" && !ours.includes(s.writer))
     // A writer that lost records is beaten whatever its speed: it did not do the job.
     const ahead = others.filter((other) => !delivered(other) || other.ratio < mine.ratio)
@@ -256,5 +385,95 @@ export const targets = (summaries: ReadonlyArray<Summary>, core: CoreResult | un
       met: delivered(low) && delivered(high) && heap <= FLAT_GROWTH && rss <= FLAT_GROWTH
     })
   }
+  list.push(...shardTargets(summaries))
+  return list
+}
+
+/** The targets of issue 7 for shard-aware sending: what each gauged case must reach, with the writer's defaults. */
+export const SHARD_GOALS: ReadonlyArray<{
+  readonly case: string
+  readonly name: string
+  readonly capacity: number
+  readonly refused: number
+}> = [
+  { case: "aws-4x1.25", name: "4 shards at 1.25x", capacity: 0.97, refused: 0.01 },
+  { case: "hot-key", name: "hot key", capacity: 0.95, refused: 0.02 },
+  { case: "two-writers", name: "two writers", capacity: 0.95, refused: 0.05 }
+]
+
+/** Seconds within which the shards born of a split must take records at their limit: "a few". */
+export const SPLIT_GOAL_SECONDS = 3
+
+/** How much more CPU per record shard awareness may cost in the clean case, over shard-blind. */
+export const SHARD_CPU_GOAL = 1.1
+
+const pct = (share: number | undefined) =>
+  share === undefined || !Number.isFinite(share) ? "n/a" : `${(share * 100).toFixed(1)}%`
+
+// The same case's figures of the others, for context.
+const beside = (summaries: ReadonlyArray<Summary>, id: string, figure: (s: Summary) => string) => {
+  const others = summaries.filter((s) => s.case === id && s.writer !== "effect-kinesis")
+  return others.length === 0 ? "" : `; ${others.map((s) => `${s.writer} ${figure(s)}`).join(", ")}`
+}
+
+const shardTargets = (summaries: ReadonlyArray<Summary>): Array<Target> => {
+  const find = (id: string, writer: WriterName) => summaries.find((s) => s.case === id && s.writer === writer)
+  const list: Array<Target> = []
+  for (const goal of SHARD_GOALS) {
+    const text = `>= ${pct(goal.capacity)} of the ${goal.case === "hot-key" ? "hot shard's" : "stream's"} record ` +
+      `capacity, <= ${pct(goal.refused)} of records sent refused, every record delivered`
+    const mine = find(goal.case, "effect-kinesis")
+    const figure = (s: Summary) => `${pct(s.capacityShare)} used, ${pct(s.refusedShare)} refused`
+    list.push(
+      mine === undefined ?
+        { name: goal.name, goal: text, figure: "not run", met: undefined } :
+        {
+          name: goal.name,
+          goal: text,
+          figure: `${figure(mine)}${delivered(mine) ? "" : `, lost up to ${mine.missing}`}` +
+            beside(summaries, goal.case, figure),
+          met: delivered(mine) && (mine.capacityShare ?? 0) >= goal.capacity && mine.refusedShare <= goal.refused
+        }
+    )
+  }
+  const split = find("split", "effect-kinesis")
+  const splitGoal = `nothing lost, both new shards at ${Utilization.AT_CAPACITY * 100}% of their record limit ` +
+    `within ${SPLIT_GOAL_SECONDS} s`
+  const after = (s: Summary) =>
+    s.splitToCapacitySeconds === undefined || !Number.isFinite(s.splitToCapacitySeconds) ?
+      "never at capacity" :
+      `at capacity ${s.splitToCapacitySeconds.toFixed(1)} s after`
+  list.push(
+    split === undefined ?
+      { name: "split", goal: splitGoal, figure: "not run", met: undefined } :
+      {
+        name: "split",
+        goal: splitGoal,
+        figure: `${split.missing} missing, ${split.duplicates} duplicates, ${after(split)}` +
+          beside(summaries, "split", (s) => `${s.missing} missing, ${after(s)}`),
+        met: delivered(split) && (split.splitToCapacitySeconds ?? Infinity) <= SPLIT_GOAL_SECONDS
+      }
+  )
+  const cpu = (id: string) => {
+    const aware = find(id, "effect-kinesis")
+    const blind = find(id, "effect-kinesis-blind")
+    if (aware === undefined || blind === undefined) return undefined
+    const ratio = aware.cpuMicrosPerRecord / blind.cpuMicrosPerRecord
+    const text = `${fmt(aware.cpuMicrosPerRecord, 1)} vs ${fmt(blind.cpuMicrosPerRecord, 1)} us/record (${fmt(ratio)}x)`
+    return { ratio, text }
+  }
+  const cpuGoal = `CPU per record in the clean case <= ${SHARD_CPU_GOAL}x shard-blind's (effect-kinesis-blind)`
+  const clean = cpu("clean")
+  const wide = cpu("clean-32")
+  list.push(
+    clean === undefined ?
+      { name: "clean CPU, shard-aware", goal: cpuGoal, figure: "not run", met: undefined } :
+      {
+        name: "clean CPU, shard-aware",
+        goal: cpuGoal,
+        figure: `${clean.text}${wide === undefined ? "" : `; with 32 shards (pacing unbound) ${wide.text}`}`,
+        met: clean.ratio <= SHARD_CPU_GOAL
+      }
+  )
   return list
 }

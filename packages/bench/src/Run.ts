@@ -15,6 +15,8 @@ const load = async (name: WriterName): Promise<Writer> => {
       return (await import("./writers/HandLoop.js")).prepare
     case "effect-kinesis":
       return (await import("./writers/EffectKinesis.js")).defaults
+    case "effect-kinesis-blind":
+      return (await import("./writers/EffectKinesis.js")).blind
     case "effect-kinesis-tuned":
       return (await import("./writers/EffectKinesis.js")).tunedWriter
     case "shutterstock":
@@ -40,14 +42,18 @@ const peakRss = (): number => {
   return process.resourceUsage().maxRSS * 1024
 }
 
-/** Runs one job in this process and measures it. */
-export const runJob = async (job: Job): Promise<Measured> => {
+/** Runs one job in this process and measures it; `onStart` is called just before the first record is offered. */
+export const runJob = async (job: Job, onStart: () => void = () => {}): Promise<Measured> => {
   const prepared = await (await load(job.writer))(job)
   const probe = new Offer.Probe()
   globalThis.gc?.()
   const baseline = process.memoryUsage()
   const baselineHeap = v8.getHeapStatistics()
-  const offer = Offer.make(job.records, job.recordBytes, job.ratePerSecond, probe)
+  const offer = Offer.make(job.records, job.recordBytes, job.ratePerSecond, probe, {
+    firstIndex: job.firstIndex ?? 0,
+    hotKeyShare: job.hotKeyShare ?? 0
+  })
+  onStart()
   probe.start()
   const cpu = process.cpuUsage()
   const start = performance.now()
@@ -63,7 +69,9 @@ export const runJob = async (job: Job): Promise<Measured> => {
     baselineHeapBytes: baselineHeap.used_heap_size + baselineHeap.external_memory,
     peakRssBytes: peakRss(),
     peakHeapBytes: probe.peakHeap,
-    reportedFailed
+    reportedFailed,
+    offeredFromMs: offer.window().from,
+    offeredUntilMs: offer.window().until
   }
 }
 

@@ -3,8 +3,49 @@
  * rotating order, `rounds` times; each run gets a fresh embedded Kinesis.
  */
 
+import { type WriterName, writers } from "./Job.js"
+
 /** The kinds of measurement. */
-export type ScenarioId = "clean" | "throttled" | "limits" | "overload" | "core"
+export type ScenarioId =
+  | "clean"
+  | "throttled"
+  | "limits"
+  | "overload"
+  | "core"
+  | "aws-4x1.25"
+  | "hot-key"
+  | "two-writers"
+  | "split"
+
+/** Every scenario, in the order a run measures them. */
+export const scenarios: ReadonlyArray<ScenarioId> = [
+  "clean",
+  "throttled",
+  "limits",
+  "overload",
+  "aws-4x1.25",
+  "hot-key",
+  "two-writers",
+  "split",
+  "core"
+]
+
+/** Names `--only` takes for several scenarios at once. */
+export const groups: Readonly<Record<string, ReadonlyArray<ScenarioId>>> = {
+  shards: ["aws-4x1.25", "hot-key", "two-writers", "split"]
+}
+
+/** The writers of the shard scenarios: shard-aware beside shard-blind beside the hand-written loop. */
+export const shardWriters: ReadonlyArray<WriterName> = ["effect-kinesis", "effect-kinesis-blind", "hand-loop"]
+
+/** The writers of the other scenarios but clean: shard-blind is a variant for the shard scenarios and clean's CPU. */
+const otherWriters: ReadonlyArray<WriterName> = writers.filter((writer) => writer !== "effect-kinesis-blind")
+
+/**
+ * What "capacity used" divides by, over the seconds records were being offered: the stream's record capacity, the
+ * hottest shard's alone, or the stream's after the split (from the split on).
+ */
+export type Gauge = "stream" | "hot-shard" | "after-split"
 
 /** One set of conditions every writer runs under. */
 export interface Case {
@@ -22,6 +63,16 @@ export interface Case {
   /** Whether the server enforces AWS's per-shard write limits (1,000 records and 1 MiB per second). */
   readonly limits: boolean
   readonly rounds: number
+  /** Share of the records on one partition key; the others have distinct keys. */
+  readonly hotKeyShare: number
+  /** Writer processes sending to the stream at once, each offering `records` at `ratePerSecond`. */
+  readonly processes: number
+  /** Split the first shard at the middle of its range this long after the first record is offered. */
+  readonly splitAfterSeconds: number | undefined
+  /** How capacity used is measured; undefined: records/s over the whole run (cases with limits). */
+  readonly gauge: Gauge | undefined
+  /** The writers of this case; undefined: every writer. */
+  readonly writers: ReadonlyArray<WriterName> | undefined
 }
 
 /** The pure core's measurement. */
@@ -44,7 +95,38 @@ export interface Plan {
 /** AWS's per-shard write limit in records per second, which binds first for records of 1 KiB or less. */
 export const SHARD_RECORDS_PER_SECOND = 1000
 
-const base = { recordBytes: 100, shards: 4, ratePerSecond: undefined, throttle: 0, limits: false }
+/** AWS's record capacity offered in the shard scenarios: 1.25x, over it, as the issue's targets say. */
+export const OVER_CAPACITY = 1.25
+
+const base = {
+  recordBytes: 100,
+  shards: 4,
+  ratePerSecond: undefined,
+  throttle: 0,
+  limits: false,
+  hotKeyShare: 0,
+  processes: 1,
+  splitAfterSeconds: undefined,
+  gauge: undefined,
+  writers: otherWriters
+}
+
+/**
+ * The share of records the hot key's shard gets: the hot key's, plus its part of the distinct keys (spread evenly).
+ */
+export const hotShardShare = (hotKeyShare: number, shards: number): number => hotKeyShare + (1 - hotKeyShare) / shards
+
+/** Records per second the stream takes when every record goes through the case's bottleneck at its limit. */
+export const streamCapacity = (testCase: Case): number =>
+  testCase.gauge === "hot-shard" ?
+    SHARD_RECORDS_PER_SECOND / hotShardShare(testCase.hotKeyShare, testCase.shards) :
+    testCase.gauge === "after-split" ?
+    (testCase.shards + 1) * SHARD_RECORDS_PER_SECOND :
+    testCase.shards * SHARD_RECORDS_PER_SECOND
+
+/** The capacity that "capacity used" divides by: the stream's, or the hot shard's alone. */
+export const gaugeCapacity = (testCase: Case): number =>
+  testCase.gauge === "hot-shard" ? SHARD_RECORDS_PER_SECOND : streamCapacity(testCase)
 
 /** The plan of a run: quick fits in a few minutes on 2 cores; full is the one to publish. */
 export const plan = (mode: "quick" | "full"): Plan => {
@@ -54,6 +136,19 @@ export const plan = (mode: "quick" | "full"): Plan => {
   const limitRate = 2 * limitShards * SHARD_RECORDS_PER_SECOND
   // The smaller load already exceeds the writer's default buffer (10,000 records): a bounded writer is full at both.
   const overload = full ? 20_000 : 10_000
+  // Seconds of offering in the shard scenarios: the issue's 20, shortened in the quick run.
+  const offerSeconds = full ? 20 : 8
+  const shardRounds = full ? 3 : 1
+  const shardCase = {
+    ...base,
+    limits: true,
+    writers: shardWriters,
+    rounds: shardRounds
+  }
+  const at = (rate: number, seconds: number) => ({ ratePerSecond: rate, records: rate * seconds })
+  const hotKey = 0.5
+  const hotRate = Math.round(OVER_CAPACITY * SHARD_RECORDS_PER_SECOND / hotShardShare(hotKey, 4))
+  const streamRate = OVER_CAPACITY * 4 * SHARD_RECORDS_PER_SECOND
   return {
     mode,
     concurrency: 8,
@@ -64,8 +159,21 @@ export const plan = (mode: "quick" | "full"): Plan => {
         scenario: "clean",
         id: "clean",
         title: "Clean",
+        writers: undefined,
         records: full ? 100_000 : 15_000,
         rounds: full ? 7 : 3
+      },
+      {
+        ...base,
+        scenario: "clean",
+        id: "clean-32",
+        // 4 shards take 4,000 records/s under AWS's limits, less than the emulator without them: a shard-aware
+        // writer paces itself there, so its CPU per record is compared with shard-blind's here too, limits unbound.
+        title: "Clean, 32 shards (more than the records/s need: shard pacing does not bind)",
+        shards: 32,
+        records: full ? 100_000 : 15_000,
+        writers: shardWriters,
+        rounds: full ? 5 : 3
       },
       {
         ...base,
@@ -94,7 +202,45 @@ export const plan = (mode: "quick" | "full"): Plan => {
         title: `Overload, ${times}x the load`,
         records: overload * times,
         rounds: full ? 3 : 1
-      }))
+      })),
+      {
+        ...shardCase,
+        scenario: "aws-4x1.25",
+        id: "aws-4x1.25",
+        title: `AWS limits, 4 shards, offered ${OVER_CAPACITY}x the capacity`,
+        ...at(streamRate, offerSeconds),
+        gauge: "stream"
+      },
+      {
+        ...shardCase,
+        scenario: "hot-key",
+        id: "hot-key",
+        title: `Hot key: ${hotKey * 100}% of the records on one partition key, 4 shards, ${OVER_CAPACITY}x what the ` +
+          "hot shard allows",
+        ...at(hotRate, full ? 20 : 6),
+        hotKeyShare: hotKey,
+        gauge: "hot-shard"
+      },
+      {
+        ...shardCase,
+        scenario: "two-writers",
+        id: "two-writers",
+        title: `Two writer processes on 4 shards, each offering ${OVER_CAPACITY}x the capacity`,
+        // Together they offer 2.5x: each one's buffer fills in about 3 s, then backpressure sets their pace.
+        ...at(streamRate, full ? 20 : 4),
+        processes: 2,
+        gauge: "stream"
+      },
+      {
+        ...shardCase,
+        scenario: "split",
+        id: "split",
+        title: `A shard split while writing: 1 shard, then 2, offered ${OVER_CAPACITY}x the capacity after the split`,
+        shards: 1,
+        ...at(OVER_CAPACITY * 2 * SHARD_RECORDS_PER_SECOND, full ? 20 : 10),
+        splitAfterSeconds: full ? 5 : 3,
+        gauge: "after-split"
+      }
     ],
     core: { records: full ? 5_000_000 : 1_000_000, recordBytes: 100, rounds: full ? 5 : 3 }
   }

@@ -3,11 +3,13 @@
  * `fork`, given its task as JSON in argv, it answers with one message and exits.
  */
 import * as Core from "./Core.js"
-import type { Outcome, Task } from "./Job.js"
+import type { Outcome, Started, Task } from "./Job.js"
 import { runJob } from "./Run.js"
 
 const perform = async (task: Task): Promise<unknown> =>
-  task._tag === "Write" ? runJob(task.job) : Core.measure(task.records, task.bytes, task.profile)
+  task._tag === "Write" ?
+    runJob(task.job, () => process.send!({ _tag: "Started" } satisfies Started)) :
+    Core.measure(task.records, task.bytes, task.profile)
 
 const main = async () => {
   const task = JSON.parse(process.argv[2]) as Task

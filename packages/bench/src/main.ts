@@ -16,10 +16,15 @@ import * as Report from "./Report.js"
 import * as Results from "./Results.js"
 import * as Scenarios from "./Scenarios.js"
 import { median, rotate } from "./Stats.js"
+import * as Utilization from "./Utilization.js"
 import { tuned } from "./writers/EffectKinesis.js"
 
-const usage = `usage: npm run bench -- [--full] [--only clean,throttled,limits,overload,core] [--writers a,b]
-                          [--rounds N] [--out DIR] [--profile DIR]
+const usage = `usage: npm run bench -- [--full] [--only SCENARIO,...] [--writers a,b] [--rounds N] [--out DIR]
+                          [--merge] [--profile DIR]
+--merge: keep the cases of DIR/results.json this run does not measure (with --only)
+scenarios: ${Scenarios.scenarios.join(", ")}; groups: ${
+  Object.entries(Scenarios.groups).map(([name, ids]) => `${name} (${ids.join(", ")})`).join(", ")
+}
 writers: ${writers.join(", ")}`
 
 interface Args {
@@ -29,6 +34,7 @@ interface Args {
   readonly rounds: number | undefined
   readonly out: string
   readonly profile: string | undefined
+  readonly merge: boolean
 }
 
 const root = fileURLToPath(new URL("../../../", import.meta.url))
@@ -40,7 +46,8 @@ const parse = (argv: ReadonlyArray<string>): Args => {
     writers,
     rounds: undefined,
     out: path.join(root, "docs/bench"),
-    profile: undefined
+    profile: undefined,
+    merge: false
   }
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i]
@@ -50,8 +57,12 @@ const parse = (argv: ReadonlyArray<string>): Args => {
       return next
     }
     if (flag === "--full") args.full = true
-    else if (flag === "--only") args.only = value().split(",") as Array<Scenarios.ScenarioId>
-    else if (flag === "--writers") {
+    else if (flag === "--only") {
+      const names = value().split(",").flatMap((name) => Scenarios.groups[name] ?? [name])
+      const unknown = names.filter((name) => !(Scenarios.scenarios as ReadonlyArray<string>).includes(name))
+      if (unknown.length > 0) throw new Error(`unknown scenario(s) ${unknown.join(", ")}\n${usage}`)
+      args.only = names as Array<Scenarios.ScenarioId>
+    } else if (flag === "--writers") {
       const names = value().split(",")
       const unknown = names.filter((name) => !(writers as ReadonlyArray<string>).includes(name))
       if (unknown.length > 0) throw new Error(`unknown writer(s) ${unknown.join(", ")}\n${usage}`)
@@ -59,6 +70,7 @@ const parse = (argv: ReadonlyArray<string>): Args => {
     } else if (flag === "--rounds") args.rounds = Number(value())
     else if (flag === "--out") args.out = path.resolve(value())
     else if (flag === "--profile") args.profile = path.resolve(value())
+    else if (flag === "--merge") args.merge = true
     else if (flag === "--help" || flag === "-h") {
       console.log(usage)
       process.exit(0)
@@ -76,7 +88,22 @@ const localOptions = (testCase: Scenarios.Case, round: number): RunSpec["local"]
 const expectedSeconds = (testCase: Scenarios.Case) =>
   testCase.ratePerSecond === undefined ?
     testCase.records / 5_000 :
-    testCase.records / Math.min(testCase.ratePerSecond, testCase.shards * Scenarios.SHARD_RECORDS_PER_SECOND)
+    testCase.records * testCase.processes /
+    Math.min(testCase.ratePerSecond * testCase.processes, testCase.shards * Scenarios.SHARD_RECORDS_PER_SECOND)
+
+const pct = (share: number) => Number.isFinite(share) ? `${(share * 100).toFixed(1)}%` : "n/a"
+
+// What the progress line says of a gauged run: the stream's use, as the tables will show it.
+const usedNote = (testCase: Scenarios.Case, result: RunResult) => {
+  if (testCase.gauge === undefined || result.measured === undefined) return ""
+  const window = { from: result.measured.offeredFromMs, until: result.measured.offeredUntilMs }
+  const used = Utilization.measure(testCase, result.server.seconds, window, result.split)
+  const refused = result.server.offered === 0 ? 0 : result.server.refused / result.server.offered
+  const split = used.splitToCapacitySeconds === undefined ?
+    "" :
+    `, new shards at capacity after ${used.splitToCapacitySeconds.toFixed(1)} s`
+  return `  capacity ${pct(used.capacityShare)}, refused ${pct(refused)}${split}`
+}
 
 const main = async () => {
   // The SDK's notice that Node 20 support ends some day would be printed in the middle of the tables.
@@ -98,9 +125,13 @@ const main = async () => {
   for (const [index, testCase] of plan.cases.entries()) {
     for (let round = 0; round < testCase.rounds; round++) {
       const results: Array<RunResult> = []
-      for (const writer of rotate(args.writers, round + index)) {
+      const mine = args.writers.filter((writer) => testCase.writers === undefined || testCase.writers.includes(writer))
+      for (const writer of rotate(mine, round + index)) {
         const result = await run(writer, {
           records: testCase.records,
+          hotKeyShare: testCase.hotKeyShare,
+          processes: testCase.processes,
+          splitAfterMs: testCase.splitAfterSeconds === undefined ? undefined : testCase.splitAfterSeconds * 1000,
           recordBytes: testCase.recordBytes,
           shards: testCase.shards,
           ratePerSecond: testCase.ratePerSecond,
@@ -115,12 +146,12 @@ const main = async () => {
         results.push(result)
         const rate = result.measured === undefined ?
           "-" :
-          `${Math.round(testCase.records / (result.measured.elapsedMs / 1000)).toLocaleString("en-US")} rec/s`
+          `${Math.round(result.records / (result.measured.elapsedMs / 1000)).toLocaleString("en-US")} rec/s`
         const status = result.error !== undefined ?
           `FAILED ${result.error.split("\n")[0]}` :
           result.tally.missing > 0 ? `LOST ${result.tally.missing}` : "ok"
         const where = `${testCase.id} round ${round + 1}/${testCase.rounds}`
-        console.log(`  ${where} ${writer.padEnd(22)} ${rate.padStart(14)}  ${status}`)
+        console.log(`  ${where} ${writer.padEnd(22)} ${rate.padStart(14)}  ${status}${usedNote(testCase, result)}`)
       }
       runs.push(...Results.flatten(testCase, round, results))
     }
@@ -151,7 +182,7 @@ const main = async () => {
   }
 
   const summaries = Results.summarize(plan.cases, runs)
-  const results: Results.Results = {
+  const measured: Results.Results = {
     machine,
     plan,
     settings: { tuned, handLoop: "batches of 500, failed entries re-sent after 100 ms, queue of 10,000" },
@@ -160,6 +191,10 @@ const main = async () => {
     core,
     targets: Results.targets(summaries, core)
   }
+  const previous = path.join(args.out, "results.json")
+  const results = args.merge && fs.existsSync(previous) ?
+    Results.merge(JSON.parse(fs.readFileSync(previous, "utf8")) as Results.Results, measured) :
+    measured
   fs.mkdirSync(args.out, { recursive: true })
   fs.writeFileSync(path.join(args.out, "results.json"), JSON.stringify(results, null, 2) + "\n")
   fs.writeFileSync(path.join(args.out, "chart.svg"), Chart.svg(results))

@@ -3,10 +3,16 @@ import { LocalKinesis } from "@effect-kinesis/local"
 import { NodeHttpHandler } from "@smithy/node-http-handler"
 import { describe, expect, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
-import { verify } from "../src/Harness.js"
+import * as Chart from "../src/Chart.js"
+import { inProcess, run, verify } from "../src/Harness.js"
 import type { WriterName } from "../src/Job.js"
+import { isHot } from "../src/Offer.js"
 import { payload, tally } from "../src/Payload.js"
+import * as Report from "../src/Report.js"
+import * as Results from "../src/Results.js"
 import { runJob } from "../src/Run.js"
+import * as Scenarios from "../src/Scenarios.js"
+import * as Utilization from "../src/Utilization.js"
 
 const utf8 = new TextEncoder()
 // aws-kinesis-writable loads the AWS SDK v2, whose end-of-support notice would only clutter the test output.
@@ -74,4 +80,97 @@ describe("Harness", () => {
         })
       }))
   }
+
+  it("puts the hot key's share of the records on it, spread evenly", () => {
+    const hot = Array.from({ length: 1000 }, (_, i) => isHot(i, 0.5))
+    expect(hot.filter(Boolean).length).toBe(500)
+    expect(hot.slice(0, 4)).toEqual([false, true, false, true])
+    expect(Array.from({ length: 100 }, (_, i) => isHot(i, 0)).some(Boolean)).toBe(false)
+  })
+
+  it("measures capacity over the offered window's whole seconds but the first, and a split's new shards", () => {
+    const second = (s: number, shardId: string, accepted: number) => ({
+      stream: "bench",
+      shardId,
+      second: s,
+      accepted,
+      acceptedBytes: accepted * 100,
+      throttled: 0,
+      faulted: 0
+    })
+    // Offered from 10.5 s to 15.2 s: whole seconds 11 to 14.
+    expect(Utilization.measuredSeconds({ from: 10_500, until: 15_200 })).toEqual([11, 12, 13, 14])
+    const split = { atMs: 12_300, parent: "p", children: ["a", "b"] }
+    const seconds = [
+      second(12, "a", 1_900),
+      second(12, "b", 1_900),
+      second(13, "a", 800),
+      second(13, "b", 950),
+      second(14, "a", 950),
+      second(14, "b", 990),
+      second(15, "a", 1_000),
+      second(15, "b", 1_000)
+    ]
+    // Second 12 holds the split; 13 and 14 together are under 90% for "a": from 14 on both stay above it.
+    expect(Utilization.splitToCapacity(seconds, split, 16_000)).toBeCloseTo(1.7)
+    // Each new shard spent 1,900 of the 2,000 its full bucket and a second's rate allowed before second 13.
+    expect(Utilization.burstLeft(new Map([[12, 1_900]]), 13)).toBe(100)
+    expect(Utilization.burstLeft(undefined, 13)).toBe(1_000)
+    const testCase = Scenarios.plan("quick").cases.find((c) => c.id === "split")!
+    const used = Utilization.measure(testCase, seconds, { from: 9_000, until: 16_000 }, split)
+    // Seconds 13 to 15: 5,690 records, of at most 2 x 3 x 1,000 plus the 2 x 100 left of the bursts.
+    expect(used.capacityShare).toBeCloseTo(5_690 / 6_200)
+    expect(used.rateShare).toBeCloseTo(5_690 / 6_000)
+    expect(used.seconds).toBe(3)
+  })
+
+  it.effect("runs two writer processes on one stream through a split, every record read back once", () =>
+    Effect.gen(function*() {
+      const testCase: Scenarios.Case = {
+        ...Scenarios.plan("quick").cases.find((c) => c.id === "split")!,
+        records: 1_000,
+        ratePerSecond: 1_000,
+        processes: 2,
+        splitAfterSeconds: 0.3
+      }
+      const result = yield* Effect.promise(() =>
+        run("effect-kinesis", {
+          records: testCase.records,
+          recordBytes: testCase.recordBytes,
+          shards: testCase.shards,
+          ratePerSecond: testCase.ratePerSecond,
+          concurrency: 4,
+          maxSockets: 4,
+          local: { limits: true },
+          fork: { timeoutMs: 30_000 },
+          processes: testCase.processes,
+          splitAfterMs: testCase.splitAfterSeconds! * 1000,
+          executor: inProcess
+        })
+      )
+      expect(result.error).toBeUndefined()
+      expect(result.tally).toEqual({ expected: 2_000, delivered: 2_000, missing: 0, duplicates: 0, foreign: 0 })
+      expect(result.split?.children).toHaveLength(2)
+      expect(result.server.offered).toBeGreaterThanOrEqual(2_000)
+      const [flat] = Results.flatten(testCase, 0, [result])
+      expect(flat.ok).toBe(true)
+      expect(flat.stored).toBe(2_000)
+      expect(flat.split?.parent).toBe(result.split?.parent)
+      expect(flat.seconds?.some((second) => result.split!.children.includes(second.shard))).toBe(true)
+      // The report, the chart and the targets are made of such runs.
+      const plan = { ...Scenarios.plan("quick"), cases: [testCase] }
+      const summaries = Results.summarize(plan.cases, [flat])
+      const results: Results.Results = {
+        machine: { date: "", cpu: "", cores: 2, memoryGiB: 1, node: "", platform: "", loadAverage: 0, revision: "" },
+        plan,
+        settings: { tuned: {}, handLoop: "" },
+        runs: [flat],
+        summaries,
+        core: undefined,
+        targets: Results.targets(summaries, undefined)
+      }
+      expect(results.targets.find((target) => target.name === "split")?.figure).toMatch(/^0 missing, 0 duplicates/)
+      expect(Report.markdown(results, "")).toContain("split")
+      expect(Chart.svg(results)).toContain("</svg>")
+    }), 30_000)
 })

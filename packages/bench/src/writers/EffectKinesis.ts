@@ -1,6 +1,7 @@
 /**
  * This library, used the way its README shows: `enqueue` each record in an `Effect.gen` loop, then `flush`.
- * `defaults` takes every default; `tuned` raises `maxInFlight` and the buffer and shortens `linger`.
+ * `defaults` takes every default (shard-aware); `blind` turns shard awareness off, as the writer was before it;
+ * `tuned` raises `maxInFlight` and the buffer and shortens `linger`.
  */
 import { Kinesis, KinesisWriter } from "@effect-kinesis/writer"
 import * as Effect from "effect/Effect"
@@ -21,7 +22,10 @@ const make = (options: Omit<KinesisWriter.Options, "stream">): Writer => async (
         for (let i = 0; i < offer.records; i++) {
           const paced = offer.pace(i)
           if (paced !== undefined) yield* Effect.promise(() => paced)
-          yield* writer.enqueue(offer.payload(i))
+          // Its own random keys unless the scenario chooses them (a hot key): those are what its users get.
+          yield* offer.keyed ?
+            writer.enqueue(offer.payload(i), offer.partitionKey(i)) :
+            writer.enqueue(offer.payload(i))
         }
         return yield* writer.flush.pipe(
           Effect.as({ reportedFailed: 0 }),
@@ -34,4 +38,5 @@ const make = (options: Omit<KinesisWriter.Options, "stream">): Writer => async (
 }
 
 export const defaults: Writer = make({})
+export const blind: Writer = make({ shardAware: false })
 export const tunedWriter: Writer = make(tuned)
