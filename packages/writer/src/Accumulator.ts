@@ -26,8 +26,8 @@ export interface Pacing {
   readonly spend: (shard: string, records: number, bytes: number, now: number) => void
   /** The earliest moment the shard can take `records` records of `bytes` bytes. */
   readonly readyAt: (shard: string, records: number, bytes: number, now: number) => number
-  /** The shard refused records of a request sent at `sentAt`. */
-  readonly throttled: (shard: string, sentAt: number, now: number) => void
+  /** The shard refused records (`refusedShare` of what the request sent it) of a request sent at `sentAt`. */
+  readonly throttled: (shard: string, sentAt: number, now: number, refusedShare?: number | undefined) => void
   /** The shard stored `records` records. */
   readonly succeeded: (shard: string, records: number, now: number) => void
 }
@@ -796,6 +796,8 @@ export interface Feedback {
   readonly throttled: ReadonlySet<string>
   /** Records stored, by the shard they were sent for. */
   readonly stored: ReadonlyMap<string, number>
+  /** Records refused for their shard's throughput, by shard, when counted: the rate goes down by that share. */
+  readonly refused?: ReadonlyMap<string, number> | undefined
 }
 
 /**
@@ -819,7 +821,11 @@ export const finish = <T>(acc: Accumulator<T>, batch: Outgoing<T>, feedback: Fee
     const line = acc.lines.get(shard)
     if (line !== undefined) line.inFlight--
     if (pacing === undefined || shard === BLIND || feedback === undefined) continue
-    if (feedback.throttled.has(shard)) pacing.throttled(shard, batch.sentAt, now)
+    if (feedback.throttled.has(shard)) {
+      const refused = feedback.refused?.get(shard)
+      const sent = batch.perShard.get(shard)!
+      pacing.throttled(shard, batch.sentAt, now, refused === undefined ? undefined : refused / sent)
+    }
     else {
       const stored = feedback.stored.get(shard) ?? 0
       if (stored > 0) pacing.succeeded(shard, stored, now)

@@ -34,6 +34,12 @@ export const DECREASE = 0.8
 export const INCREASE = 0.05
 
 /**
+ * What a throttle leaves of the multiplier at the least, however few records were refused: enough of a step that a
+ * writer whose clock and latency disagree with the shard's stops overshooting within a few rounds.
+ */
+export const MAX_DECREASE = 0.95
+
+/**
  * The lowest multiplier: a writer is never starved on a shard, whatever its throttles said. It is also the most
  * writers (1 / 0.05 = 20) that can share one shard at their floor before they overload it together.
  */
@@ -185,12 +191,22 @@ export const spend = (limit: RateLimit, shardId: string, records: number, bytes:
 /**
  * The shard refused records of a request sent at `sentAt` as over its limit: lowers its rate and empties its
  * buckets, once per round (a throttle of a request sent before the last decrease changes nothing: it was sent
- * at the rate that decrease already corrected).
+ * at the rate that decrease already corrected). Given the share of the request's records for the shard that were
+ * refused, the rate goes down by that share, at most by `DECREASE`: a writer alone on a shard that overshot by a
+ * few records (clocks and latencies never agree exactly) loses a few percent, not a fifth, while writers that
+ * overload a shard together are refused a large share and back off by the whole step.
  */
-export const throttled = (limit: RateLimit, shardId: string, sentAt: number, now: number): void => {
+export const throttled = (
+  limit: RateLimit,
+  shardId: string,
+  sentAt: number,
+  now: number,
+  refusedShare?: number | undefined
+): void => {
   const budget = budgetAt(limit, shardId, now)
   if (sentAt <= budget.decreasedAt) return
-  budget.multiplier = Math.max(MIN_MULTIPLIER, budget.multiplier * DECREASE)
+  const factor = refusedShare === undefined ? DECREASE : Math.max(DECREASE, Math.min(MAX_DECREASE, 1 - refusedShare))
+  budget.multiplier = Math.max(MIN_MULTIPLIER, budget.multiplier * factor)
   budget.decreasedAt = now
   // The shard said its budget is spent: what this writer's buckets still hold would be refused too.
   budget.records = Math.min(budget.records, 0)

@@ -389,7 +389,8 @@ const simulate = (scenario: Scenario): Outcome => {
       const w = writers[request.writer]
       const lost = request.records - request.stored
       w.pending += lost
-      if (lost > 0) RateLimit.throttled(w.limit, shard, request.sentAt, now)
+      // As the writer does: the share of the request refused sets how far the rate goes down.
+      if (lost > 0) RateLimit.throttled(w.limit, shard, request.sentAt, now, lost / request.records)
       else RateLimit.succeeded(w.limit, shard, request.stored, now)
     }
   }
