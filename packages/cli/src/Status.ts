@@ -1,0 +1,125 @@
+/**
+ * The progress of `put` on standard error: one line redrawn in place on a terminal, a plain line every second
+ * otherwise. Messages (bad lines, warnings) go through it, so they never land in the middle of the status line.
+ *
+ * Where the counters come from is `fromWriter`, the one place to change when the writer's metrics replace its stats.
+ */
+import type { KinesisWriter } from "@effect-kinesis/writer"
+import * as Effect from "effect/Effect"
+import type * as Scope from "effect/Scope"
+import * as Progress from "./Progress.js"
+
+/** The run's own counters, kept by the reading side. */
+export interface InputCounters {
+  lines: number
+  bad: number
+  /** The sizes of the records given to the writer, to tell the bytes of those it took. */
+  readonly given: Progress.Ledger
+}
+
+/** Where the status line reads the counters. */
+export type Source = Effect.Effect<Progress.Snapshot>
+
+/** The counters of a writer's `stats`, with those of the input. */
+export const fromWriter = (writer: KinesisWriter.Service, input: InputCounters): Source =>
+  Effect.map(writer.stats, (stats) => ({
+    at: Date.now(),
+    lines: input.lines,
+    bad: input.bad,
+    taken: stats.accepted,
+    takenBytes: Progress.takenBytes(input.given, stats.accepted),
+    delivered: stats.delivered,
+    failed: stats.failed,
+    retried: stats.retried,
+    throttled: stats.throttled,
+    requests: stats.requests,
+    inFlight: stats.inFlight,
+    buffered: stats.bufferedRecords,
+    bufferedBytes: stats.bufferedBytes
+  }))
+
+/** Where the status goes: standard error, or a stand-in. */
+export interface Terminal {
+  readonly write: (text: string) => void
+  /** Whether it is a terminal (redraw in place) or a pipe or file (plain lines). */
+  readonly isTTY: boolean
+  /** Its width, for a terminal. */
+  readonly columns: () => number
+}
+
+/** Standard error, as the process has it. */
+export const stderr: Terminal = {
+  write: (text) => {
+    process.stderr.write(text)
+  },
+  isTTY: process.stderr.isTTY === true,
+  columns: () => process.stderr.columns ?? 80
+}
+
+/** The running display. */
+export interface Display {
+  /** Prints a line of its own (the status line is cleared first and drawn again after). */
+  readonly print: (text: string) => void
+  /** Draws the status line now. */
+  readonly draw: Effect.Effect<void>
+  /** Clears the status line for good; messages after it print as plain lines. */
+  readonly stop: Effect.Effect<void>
+}
+
+const CLEAR = "\r\x1b[K"
+
+/** Options of the display: how often it redraws. */
+export interface Options {
+  /** Milliseconds between two redraws on a terminal (default 200). */
+  readonly ttyIntervalMillis?: number | undefined
+  /** Milliseconds between two plain lines (default 1,000). */
+  readonly plainIntervalMillis?: number | undefined
+  /** No status at all, only messages. */
+  readonly quiet?: boolean | undefined
+}
+
+/** Starts drawing the status of `source` on `terminal` until `stop` or the end of the scope. */
+export const start = (
+  source: Source,
+  terminal: Terminal,
+  options: Options = {}
+): Effect.Effect<Display, never, Scope.Scope> =>
+  Effect.gen(function*() {
+    const interval = terminal.isTTY ? options.ttyIntervalMillis ?? 200 : options.plainIntervalMillis ?? 1_000
+    // Rates are measured over the last second or so, whatever the redraw interval.
+    const samples: Array<Progress.Snapshot> = [yield* source]
+    let shown = "" // the status line on screen now (terminal only)
+    let stopped = options.quiet === true
+
+    const render = (now: Progress.Snapshot): string => {
+      while (samples.length > 1 && now.at - samples[1].at >= 1_000) samples.shift()
+      const text = Progress.line(samples[0], now)
+      samples.push(now)
+      return text
+    }
+
+    const draw = Effect.flatMap(source, (now) =>
+      Effect.sync(() => {
+        if (stopped) return
+        const text = render(now)
+        if (terminal.isTTY) {
+          shown = Progress.fit(text, terminal.columns())
+          terminal.write(`${CLEAR}${shown}`)
+        } else terminal.write(`${text}\n`)
+      }))
+
+    const print = (text: string) => {
+      if (terminal.isTTY && shown !== "") terminal.write(`${CLEAR}${text}\n${shown}`)
+      else terminal.write(`${text}\n`)
+    }
+
+    const stop = Effect.sync(() => {
+      if (terminal.isTTY && shown !== "") terminal.write(CLEAR)
+      shown = ""
+      stopped = true
+    })
+
+    if (!stopped) yield* Effect.forkScoped(Effect.forever(Effect.zipRight(Effect.sleep(interval), draw)))
+    yield* Effect.addFinalizer(() => stop)
+    return { print, draw, stop }
+  })
