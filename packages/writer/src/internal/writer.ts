@@ -4,15 +4,21 @@ import * as Either from "effect/Either"
 import * as ExecutionStrategy from "effect/ExecutionStrategy"
 import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
+import * as FiberRef from "effect/FiberRef"
 import * as FiberSet from "effect/FiberSet"
+import * as Option from "effect/Option"
 import * as Random from "effect/Random"
 import * as Scope from "effect/Scope"
 import * as Sink from "effect/Sink"
+import * as Tracer from "effect/Tracer"
 import * as Accumulator from "../Accumulator.js"
-import { DeliveryFailed, InvalidRecord, type RecordFailed, WriterClosed } from "../Errors.js"
+import { DeliveryFailed, InvalidRecord, type KinesisError, type RecordFailed, WriterClosed } from "../Errors.js"
 import { Kinesis } from "../Kinesis.js"
+import { Attributes, SYSTEM } from "../Metrics.js"
 import * as RateLimit from "../RateLimit.js"
 import * as Record from "../Record.js"
+import * as Failing from "./failing.js"
+import * as Metrics from "./metrics.js"
 import type { Resolved } from "./options.js"
 import * as Sending from "./sending.js"
 import * as ShardMaps from "./shardMaps.js"
@@ -24,6 +30,8 @@ export type RecordResult = Sending.RecordResult
 export interface Stats {
   /** Records accepted by `enqueue` or `put`. */
   readonly accepted: number
+  /** Records carried by PutRecords requests, each time sent: a record sent three times counts three. */
+  readonly sent: number
   /** Records stored in the stream. */
   readonly delivered: number
   /** Records that failed for good. */
@@ -42,6 +50,20 @@ export interface Stats {
   readonly bufferedBytes: number
   /** PutRecords requests in flight now. */
   readonly inFlight: number
+  /** Bytes (data and partition keys) of the PutRecords requests sent, each time sent. */
+  readonly bytesSent: number
+  /** Bytes (data and partition keys) of the records stored. */
+  readonly bytesDelivered: number
+  /** Records that failed for good, by error code. */
+  readonly failedByCode: { readonly [code: string]: number }
+  /** Records refused for their shard's throughput, by shard id (shard-aware only: shard-blind, no shard is known). */
+  readonly throttledByShard: { readonly [shardId: string]: number }
+  /** PutRecords requests failed as a whole since the last answered one: 0 while requests are answered. */
+  readonly failingRequests: number
+  /** When the first of them was sent (clock millis); undefined while requests are answered. */
+  readonly failingSince: number | undefined
+  /** The error the last of them failed with; undefined while requests are answered. */
+  readonly lastRequestError: KinesisError | undefined
 }
 
 /** One record for `enqueueAll` and `sink`: a message and its key, as `enqueue` takes them. */
@@ -95,7 +117,7 @@ const build = (options: Resolved): Effect.Effect<Service, never, Kinesis | Scope
       available: (shard, time) => RateLimit.available(limiter, shard, time),
       spend: (shard, records, bytes, time) => RateLimit.spend(limiter, shard, records, bytes, time),
       readyAt: (shard, records, bytes, time) => RateLimit.readyAt(limiter, shard, records, bytes, time),
-      throttled: (shard, sentAt, time) => RateLimit.throttled(limiter, shard, sentAt, time),
+      throttled: (shard, sentAt, time, share) => RateLimit.throttled(limiter, shard, sentAt, time, share),
       succeeded: (shard, records, time) => RateLimit.succeeded(limiter, shard, records, time)
     }
     // Every decision on what to send is the accumulator's; this layer only runs its plans, in one JS thread.
@@ -118,15 +140,10 @@ const build = (options: Resolved): Effect.Effect<Service, never, Kinesis | Scope
     let stopped = false // the shutdown deadline passed: nothing is sent any more
     let wakeup: Deferred.Deferred<void> | undefined
     let drained: Deferred.Deferred<boolean> | undefined // true when everything settled, false at the timeout
-    const counters: Sending.Counters = {
-      accepted: 0,
-      delivered: 0,
-      failed: 0,
-      retried: 0,
-      throttled: 0,
-      requests: 0,
-      failedRequests: 0
-    }
+    const counters = Sending.counters()
+    // The writer's fibers inherit the metric labels of the fiber that builds it; updates use them directly.
+    const metrics = Metrics.make(streamName, yield* FiberRef.get(FiberRef.currentMetricLabels))
+    const streak = Failing.make()
     const randomPrefix = `${(yield* Random.nextIntBetween(0, 0x7fffffff)).toString(36)}-`
     let keyCounter = 0
     // MD5 spreads any distinct keys evenly over the hash key space; a counter makes them distinct at no cost.
@@ -171,6 +188,9 @@ const build = (options: Resolved): Effect.Effect<Service, never, Kinesis | Scope
       kinesis,
       acc,
       counters,
+      metrics,
+      streak,
+      takenAt: new WeakMap(),
       now: () => now(clock),
       dispatch,
       wake,
@@ -186,7 +206,11 @@ const build = (options: Resolved): Effect.Effect<Service, never, Kinesis | Scope
       while (true) {
         const plan = yield* Effect.sync(() => {
           const step = Accumulator.poll(acc, now(clock))
-          if (step._tag === "Sleep") wakeup = Deferred.unsafeMake<void>(fiberId)
+          if (step._tag === "Sleep") {
+            wakeup = Deferred.unsafeMake<void>(fiberId)
+            // Held records and records taken, reported here and at each request: not per record taken.
+            Metrics.holding(metrics, counters.accepted, acc.heldRecords, acc.heldBytes, acc.inFlight.size)
+          }
           return step
         })
         if (plan._tag === "Send") {
@@ -280,12 +304,33 @@ const build = (options: Resolved): Effect.Effect<Service, never, Kinesis | Scope
         return Either.isLeft(encoded) ? Effect.fail(encoded.left) : take(encoded.right, undefined)
       })
 
+    const putWith = (record: Record.Encoded, span: Tracer.Span | undefined) => {
+      const ticket: Ticket = { result: Deferred.unsafeMake<RecordResult, RecordFailed>(fiberId), span }
+      return take(record, ticket).pipe(Effect.zipRight(Deferred.await(ticket.result)))
+    }
+    const putSpan = {
+      kind: "producer",
+      captureStackTrace: false,
+      attributes: {
+        [Attributes.system]: SYSTEM,
+        [Attributes.destination]: streamName,
+        [Attributes.operationName]: "put",
+        [Attributes.operationType]: "create",
+        [Attributes.streamName]: streamName
+      }
+    } as const
+
+    // Inside a caller's span, a put has its own span there, which the requests carrying its record link to (and
+    // it to the request that stored it); outside any span it makes none: there is no trace to join.
     const put = (message: unknown, key?: Record.Key) =>
       Effect.suspend((): Effect.Effect<RecordResult, InvalidRecord | RecordFailed | WriterClosed> => {
         const encoded = encode(message, key)
         if (Either.isLeft(encoded)) return Effect.fail(encoded.left)
-        const ticket = Deferred.unsafeMake<RecordResult, RecordFailed>(fiberId)
-        return take(encoded.right, ticket).pipe(Effect.zipRight(Deferred.await(ticket)))
+        const record = encoded.right
+        return Effect.flatMap(Effect.serviceOption(Tracer.ParentSpan), (parent) =>
+          Option.isNone(parent) ?
+            putWith(record, undefined) :
+            Effect.useSpan(`put ${streamName}`, putSpan, (span) => putWith(record, span)))
       })
 
     // All or nothing: every entry is encoded before the first is taken; then they are taken in order, each as room
@@ -349,10 +394,24 @@ const build = (options: Resolved): Effect.Effect<Service, never, Kinesis | Scope
     const stats = Effect.sync((): Stats => {
       const holding = Accumulator.holding(acc)
       return {
-        ...counters,
+        accepted: counters.accepted,
+        sent: counters.sent,
+        delivered: counters.delivered,
+        failed: counters.failed,
+        retried: counters.retried,
+        throttled: counters.throttled,
+        requests: counters.requests,
+        failedRequests: counters.failedRequests,
         bufferedRecords: holding.records,
         bufferedBytes: holding.bytes,
-        inFlight: holding.requests
+        inFlight: holding.requests,
+        bytesSent: counters.bytesSent,
+        bytesDelivered: counters.bytesDelivered,
+        failedByCode: Object.fromEntries(counters.failedByCode),
+        throttledByShard: Object.fromEntries(counters.throttledByShard),
+        failingRequests: streak.requests,
+        failingSince: streak.since,
+        lastRequestError: streak.last
       }
     })
 
@@ -397,6 +456,8 @@ const build = (options: Resolved): Effect.Effect<Service, never, Kinesis | Scope
             retriable: true
           })))
         }
+        // What the writer still held is settled now: its last figures, back to nothing held.
+        Metrics.holding(metrics, counters.accepted, acc.heldRecords, acc.heldBytes, acc.inFlight.size)
         if (failures.length > 0 || unlisted > 0) {
           yield* Effect.logError(
             `${failures.length + unlisted} record(s) given to enqueue were not delivered to stream ${streamName}` +

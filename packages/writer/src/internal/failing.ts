@@ -1,0 +1,103 @@
+/**
+ * Requests failing as a whole one after another (no network, DNS, credentials, a missing stream): the writer says
+ * so at Warning, naming the cause, once they have failed for a second, then at most every few seconds, and says
+ * when requests are answered again. Records are retried meanwhile; without these lines a writer with no route to
+ * AWS would be silent until its retry schedule ended. Pure: time comes in, lines to log go out.
+ */
+import type { KinesisError } from "../Errors.js"
+
+/** Failures for this long (from the first failed request's sending) make a warning. */
+export const WARN_AFTER_MILLIS = 1000
+
+/** The least time between two warnings of one writer. */
+export const WARN_EVERY_MILLIS = 5000
+
+/** The failures since the last answered request. */
+export interface Streak {
+  /** When the first failed request of the streak was sent; undefined while requests are answered. */
+  since: number | undefined
+  /** Requests failed since then. */
+  requests: number
+  /** Records failed for good since the last line that counted them, whose own warning was left out. */
+  lost: number
+  /** When the last warning was logged. */
+  warnedAt: number
+  /** Whether this streak was said at Warning, so its end is said too. */
+  warned: boolean
+  last: KinesisError | undefined
+}
+
+/** A line to log. */
+export interface Line {
+  readonly level: "Warning" | "Info"
+  readonly message: string
+}
+
+/** No failures yet. */
+export const make = (): Streak => ({
+  since: undefined,
+  requests: 0,
+  lost: 0,
+  warnedAt: -Infinity,
+  warned: false,
+  last: undefined
+})
+
+/**
+ * A request sent at `sentAt` failed as a whole at `now`. Returns whether the warning for its records that fail for
+ * good should be left out: only the first failure of a streak says it; later ones are counted (`lose`) and said in
+ * the streak's next line.
+ */
+export const failed = (streak: Streak, error: KinesisError, sentAt: number): boolean => {
+  streak.since = streak.since === undefined ? sentAt : Math.min(streak.since, sentAt)
+  streak.requests++
+  streak.last = error
+  return streak.requests > 1
+}
+
+/** Records failed for good whose own warning was left out. */
+export const lose = (streak: Streak, records: number): void => {
+  streak.lost += records
+}
+
+const seconds = (millis: number) => `${Math.round(millis / 100) / 10} s`
+
+const cause = (error: KinesisError) => (error.detail === "" ? error.code : `${error.code}: ${error.detail}`)
+
+/** The warning due at `now` after a failure, if any: once failures have lasted, or records were lost unsaid. */
+export const warning = (streak: Streak, stream: string, held: number, now: number): Line | undefined => {
+  if (streak.since === undefined || streak.last === undefined) return undefined
+  if (now - streak.warnedAt < WARN_EVERY_MILLIS) return undefined
+  if (now - streak.since < WARN_AFTER_MILLIS && streak.lost === 0) return undefined
+  const lost = streak.lost === 0 ? "" : `; ${streak.lost} record(s) failed for good since the last warning`
+  const waiting = held === 0 ?
+    "" :
+    `; ${held} record(s) held${streak.last.retriable ? ", sent again as the retry schedule allows" : ""}`
+  const message = `PutRecords requests to stream ${stream} keep failing: ${streak.requests} in a row over ` +
+    `${seconds(now - streak.since)}, the last with ${cause(streak.last)}${lost}${waiting}`
+  streak.warnedAt = now
+  streak.warned = true
+  streak.lost = 0
+  return { level: "Warning", message }
+}
+
+/** A request was answered at `now`: the streak ends, said if it was said, at Warning if records were lost unsaid. */
+export const answered = (streak: Streak, stream: string, now: number): Line | undefined => {
+  if (streak.since === undefined) return undefined
+  const line: Line | undefined = streak.lost > 0 ?
+    {
+      level: "Warning",
+      message: `PutRecords requests to stream ${stream} are answered again after ${streak.requests} failed in a row ` +
+        `over ${seconds(now - streak.since)}; ${streak.lost} record(s) failed for good since the last warning`
+    } :
+    streak.warned ?
+    {
+      level: "Info",
+      message: `PutRecords requests to stream ${stream} are answered again after ${streak.requests} failed in a row ` +
+        `over ${seconds(now - streak.since)}`
+    } :
+    undefined
+  // The next streak may warn at once, but not within a few seconds of this one's last warning.
+  Object.assign(streak, { ...make(), warnedAt: streak.warnedAt })
+  return line
+}
