@@ -11,9 +11,10 @@ import * as Either from "effect/Either"
 import * as Fiber from "effect/Fiber"
 import * as Option from "effect/Option"
 import { fork } from "node:child_process"
-import type { Job, Measured, Outcome, Started, Task, WriterName } from "./Job.js"
+import type { Go, Job, Measured, Outcome, Started, Task, WriterName } from "./Job.js"
 import { type Tally, tally } from "./Payload.js"
 import { runJob } from "./Run.js"
+import type { Window } from "./Utilization.js"
 
 /** Environment of every child: the SDKs' notices about Node versions and maintenance would only add noise. */
 const childEnv = {
@@ -26,8 +27,8 @@ const childEnv = {
 export interface ForkOptions {
   /** Kill the child after this long; a writer that never finishes is a result too. */
   readonly timeoutMs: number
-  /** Called when the child says it starts offering records. */
-  readonly onStart?: (() => void) | undefined
+  /** Called when the child is ready to offer records; it starts when the promise is done. */
+  readonly onStart?: (() => Promise<void>) | undefined
 }
 
 /** Where a writer's task runs: a child process (`inChild`), or this one (`inProcess`, for tests). */
@@ -54,8 +55,11 @@ export const inChild = <A>(task: Task, options: ForkOptions): Promise<Outcome<A>
       process.kill("SIGKILL")
     }, options.timeoutMs)
     process.on("message", (message) => {
-      if ((message as Started)._tag === "Started") options.onStart?.()
-      else outcome ??= message as Outcome<A>
+      if ((message as Started)._tag === "Started") {
+        void (options.onStart?.() ?? Promise.resolve()).then(() => {
+          if (process.connected) process.send({ _tag: "Go" } satisfies Go)
+        })
+      } else outcome ??= message as Outcome<A>
     })
     process.on("exit", (code, signal) => {
       clearTimeout(timer)
@@ -94,8 +98,13 @@ export interface RunResult {
   readonly writer: WriterName
   /** Records offered, by every process of the run. */
   readonly records: number
-  /** What the writer process measured; with several, their sums (CPU, failures) and extremes (time, memory). */
+  /**
+   * What the writer process measured; with several, their sums (CPU, failures) and extremes (time, memory), and
+   * the window while all of them were offering.
+   */
   readonly measured: Measured | undefined
+  /** When each process offered records: the first record to the last. */
+  readonly windows: ReadonlyArray<Window>
   readonly error: string | undefined
   readonly tally: Tally
   readonly server: ServerCounts
@@ -141,9 +150,8 @@ export const splitFirstShard = (local: LocalKinesis.Service, stream: string): Ef
     return { atMs: Date.now(), parent: parent.ShardId, children: children.map((shard) => shard.ShardId!) }
   })
 
-// One Measured for a run of several processes: CPU and failures add up; time, memory and the window are the
-// run's as a whole (the window: while any process was offering, since each one alone offers more than the stream
-// takes, and their starts differ by the time each takes to load).
+// One Measured for a run of several processes: CPU and failures add up; time and memory are the run's as a whole;
+// the window is while every process was offering (they start together).
 const combine = (all: ReadonlyArray<Measured>): Measured => ({
   elapsedMs: Math.max(...all.map((m) => m.elapsedMs)),
   cpuMs: all.reduce((sum, m) => sum + m.cpuMs, 0),
@@ -152,8 +160,8 @@ const combine = (all: ReadonlyArray<Measured>): Measured => ({
   peakRssBytes: Math.max(...all.map((m) => m.peakRssBytes)),
   peakHeapBytes: Math.max(...all.map((m) => m.peakHeapBytes)),
   reportedFailed: all.reduce((sum, m) => sum + m.reportedFailed, 0),
-  offeredFromMs: Math.min(...all.map((m) => m.offeredFromMs)),
-  offeredUntilMs: Math.max(...all.map((m) => m.offeredUntilMs))
+  offeredFromMs: Math.max(...all.map((m) => m.offeredFromMs)),
+  offeredUntilMs: Math.min(...all.map((m) => m.offeredUntilMs))
 })
 
 /** One run of `writer` against a fresh embedded Kinesis, read back and counted. */
@@ -163,7 +171,9 @@ export const run = (writer: WriterName, spec: RunSpec): Promise<RunResult> =>
     const local = yield* LocalKinesis.make({ ...spec.local, streams: { [stream]: spec.shards } })
     const processes = spec.processes ?? 1
     const executor = spec.executor ?? inChild<Measured>
+    // Every process waits, ready, until all are: then they offer together, and the split's clock starts.
     const started = yield* Deferred.make<void>()
+    let ready = 0
     const splitting = spec.splitAfterMs === undefined ?
       undefined :
       yield* Deferred.await(started).pipe(
@@ -192,7 +202,10 @@ export const run = (writer: WriterName, spec: RunSpec): Promise<RunResult> =>
         }
         return executor({ _tag: "Write", job }, {
           ...spec.fork,
-          onStart: () => Deferred.unsafeDone(started, Effect.void)
+          onStart: () => {
+            if (++ready === processes) Deferred.unsafeDone(started, Effect.void)
+            return Effect.runPromise(Deferred.await(started))
+          }
         })
       }))
     )
@@ -215,6 +228,7 @@ export const run = (writer: WriterName, spec: RunSpec): Promise<RunResult> =>
       writer,
       records,
       measured: done.length === processes ? combine(done) : undefined,
+      windows: done.map((m) => ({ from: m.offeredFromMs, until: m.offeredUntilMs })),
       error: errors.length > 0 ? errors.join("\n") : undefined,
       tally: counted,
       server: {

@@ -62,9 +62,14 @@ export interface Measured {
   readonly offeredUntilMs: number
 }
 
-/** What a child process says before its answer: it starts offering records now. */
+/** What a child process says before its answer: it is ready to offer records. */
 export interface Started {
   readonly _tag: "Started"
+}
+
+/** What the orchestrator answers to `Started`: offer now. */
+export interface Go {
+  readonly _tag: "Go"
 }
 
 /** What a child process sends back: what it measured, or why it could not finish. */

@@ -109,7 +109,10 @@ ${writerTable}
     62.5% of the records (the hot half, and a quarter of the rest), so the stream takes 1,600 records/s at most;
     2,000 records/s are offered, 1,250/s of them to the hot shard. *Hot shard used* is what that shard stored.
   - **two-writers**: two writer processes at once on one 4-shard stream, each offering 5,000 records/s of its own
-    (2.5x the capacity together); CPU per record over both processes.
+    (2.5x the capacity together); they start offering together, and capacity used is measured while both offer.
+    *Offers ended* says when each one had offered its last record (far apart: they did not share evenly), *used
+    after first ended* the capacity used from then until the other's last record (how fast it took the stream
+    over); CPU per record over both processes.
   - **split**: 1 shard, offered 2,500 records/s (1.25x the capacity after the split); 3 s in (5 s in the full run)
     the bench splits the shard at the middle of its hash key range through the proxy (SplitShard), and the stream
     is read back across the closed parent and both children. *At capacity after split*: seconds from the split
@@ -119,13 +122,13 @@ ${writerTable}
     records stored and refused around the split.
 - **Figures of the shard scenarios**: *sent* is the records the proxy received (first sends and re-sends);
   *refused* is the share of them it refused with \`ProvisionedThroughputExceededException\` (the AWS limits);
-  *capacity used* is the records stored, counted by the proxy per shard and second, over the whole seconds of the
-  offered window (from the first record offered to the last one a writer took; for two writers, while either was
-  offering), over the most the shards could have stored in those seconds: their record limit per second, plus the
-  burst their buckets could still hold at the window's start (each shard saves up one second of its limit while
-  idle, and its bucket starts full, as AWS's; at 1.25x that burst takes four seconds to spend, and a window of
-  eight would show over 100% without it). It is the stream's 4 shards, the hot shard alone for hot-key, the new
-  shards from the split on for split. \`results.json\` also has \`rateShare\`, the same over the limit alone.
+  *capacity used* is the records the shards stored (the proxy counts them per shard and second) from the first
+  record offered to the last whole second in which records were still offered (for two writers, while both were),
+  over the most they could have stored in that time: their record limit over it, plus one second of burst each.
+  Each run starts on a fresh stream, whose shards, like AWS's, save up one second of their limit while idle; at
+  1.25x that burst takes four seconds to spend, and a window of eight would show over 100% without it. It is the
+  stream's 4 shards, the hot shard alone for hot-key, the new shards from the split on for split.
+  \`results.json\` also has \`rateShare\`, the same over the limit alone, and each shard's records per second.
   *requests/rec* is PutRecords requests per record stored, *sends/rec* records sent per record stored (1.00:
   nothing re-sent); *CPU us/rec* the writer processes' CPU per record offered.
 - **Pure core**: \`Record.encode\` then \`Batch.cut\` of 100-byte strings with the writer's default partition key,

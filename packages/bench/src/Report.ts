@@ -49,8 +49,14 @@ export const verdict = (summary: Summary): string => {
 const pct = (share: number | undefined, digits = 1) =>
   share === undefined || !Number.isFinite(share) ? "n/a" : `${num(share * 100, digits)}%`
 
+// When each writer process's offer ended, in its first run: far apart, the stream was not shared evenly.
+const offerEnds = (testCase: Case, runs: ReadonlyArray<Run>, writer: string) => {
+  const run = runs.find((r) => r.case === testCase.id && r.writer === writer && r.round === 0)
+  return run?.offerEnds === undefined ? "" : run.offerEnds.map((end) => num(end, 1)).join(" / ")
+}
+
 // The shard scenarios' table: what the stream took, what it refused, and what that cost.
-const gaugedRows = (testCase: Case, summaries: ReadonlyArray<Summary>) => {
+const gaugedRows = (testCase: Case, summaries: ReadonlyArray<Summary>, runs: ReadonlyArray<Run>) => {
   const headers = [
     "writer",
     "stored",
@@ -63,6 +69,7 @@ const gaugedRows = (testCase: Case, summaries: ReadonlyArray<Summary>) => {
     "sends/rec",
     "CPU us/rec",
     ...(testCase.splitAfterSeconds === undefined ? [] : ["at capacity after split"]),
+    ...(testCase.processes < 2 ? [] : ["offers ended (s)", "used after first ended"]),
     "result"
   ]
   const align: Array<Align> = [...headers.map((): Align => "right")]
@@ -89,6 +96,7 @@ const gaugedRows = (testCase: Case, summaries: ReadonlyArray<Summary>) => {
             "never" :
             `${num(s.splitToCapacitySeconds, 1)} s`
         ]),
+      ...(testCase.processes < 2 ? [] : [offerEnds(testCase, runs, writer), pct(s.afterFirstEndShare)]),
       verdict(s)
     ]]
   })
@@ -117,8 +125,8 @@ const splitSeconds = (testCase: Case, runs: ReadonlyArray<Run>) =>
     return [{ writer, split: run.split, headers, rows, align }]
   })
 
-const caseRows = (testCase: Case, summaries: ReadonlyArray<Summary>) => {
-  if (testCase.gauge !== undefined) return gaugedRows(testCase, summaries)
+const caseRows = (testCase: Case, summaries: ReadonlyArray<Summary>, runs: ReadonlyArray<Run>) => {
+  if (testCase.gauge !== undefined) return gaugedRows(testCase, summaries, runs)
   const limited = testCase.limits
   const headers = [
     "writer",
@@ -187,15 +195,15 @@ const gaugeNote = (testCase: Case) => {
       return ""
     case "stream":
       return `; capacity used: records stored while records were offered, over what the stream's ` +
-        `${num(gaugeCapacity(testCase))} records/s (and its shards' unspent burst) allowed`
+        `${num(gaugeCapacity(testCase))} records/s (plus a second of burst per shard) allowed`
     case "hot-shard":
       return `; the hot shard gets ${num(testCase.hotKeyShare * 100)}% of the records plus its part of the rest, so ` +
         `the stream takes ${num(streamCapacity(testCase))} records/s at most; hot shard used: what it stored while ` +
-        `records were offered, over what its ${num(gaugeCapacity(testCase))} records/s (and unspent burst) allowed`
+        `records were offered, over what its ${num(gaugeCapacity(testCase))} records/s (plus a second of burst) allowed`
     case "after-split":
       return `; the shard is split at the middle of its range ${testCase.splitAfterSeconds} s after the first ` +
         "record; capacity used: what the new shards stored from the split to the last record offered, over what " +
-        `their ${num(gaugeCapacity(testCase))} records/s (and unspent burst) allowed`
+        `their ${num(gaugeCapacity(testCase))} records/s (plus a second of burst) allowed`
   }
 }
 
@@ -239,7 +247,7 @@ export const text = (results: Results): string => {
   ]
   for (const testCase of results.plan.cases) {
     out.push(`${testCase.title}: ${caseNote(testCase, modeOf(results, testCase.id))}`)
-    const { align, headers, rows } = caseRows(testCase, results.summaries)
+    const { align, headers, rows } = caseRows(testCase, results.summaries, results.runs)
     out.push(textTable(headers, rows, align), "")
     for (const table of splitSeconds(testCase, results.runs)) {
       out.push(`${table.writer}, per second (split ${num(table.split.atSeconds, 1)} s after the first record):`)
@@ -292,8 +300,8 @@ export const markdown = (results: Results, howTo: string): string => {
       ]),
     ...(results.sources?.some((source) => source.mode === "quick") ?? results.plan.mode === "quick" ?
       [
-        "This is the quick version (fewer records, fewer rounds): on a shared machine its ratios move a lot",
-        "between rounds (see the range column); `npm run bench -- --full` gives the figures to rely on."
+        "Figures of a quick run (fewer records, fewer rounds) move a lot between rounds on a shared machine (see the",
+        "range column); `npm run bench -- --full` gives the figures to rely on."
       ] :
       []),
     "",
@@ -308,7 +316,7 @@ export const markdown = (results: Results, howTo: string): string => {
   ]
   for (const testCase of results.plan.cases) {
     out.push(`## ${testCase.title}`, "", caseNote(testCase, modeOf(results, testCase.id)) + ".", "")
-    const { align, headers, rows } = caseRows(testCase, results.summaries)
+    const { align, headers, rows } = caseRows(testCase, results.summaries, results.runs)
     out.push(markdownTable(headers, rows, align), "")
     for (const table of splitSeconds(testCase, results.runs)) {
       out.push(

@@ -55,7 +55,7 @@ export interface Run {
    */
   readonly capacityShare: number | undefined
   readonly rateShare: number | undefined
-  /** Whole seconds that capacity share was measured over. */
+  /** Seconds that capacity share was measured over. */
   readonly measuredSeconds: number | undefined
   /** The shard the hot-key case measured. */
   readonly hotShard: string | undefined
@@ -67,6 +67,12 @@ export interface Run {
     readonly atSeconds: number
     readonly toCapacitySeconds: number | undefined
   } | undefined
+  /**
+   * With several writer processes: seconds from the window's start to the end of each one's offer, and the
+   * capacity used from the first end to the last, when the others had stopped offering.
+   */
+  readonly offerEnds: ReadonlyArray<number> | undefined
+  readonly afterFirstEndShare: number | undefined
   /** What each shard stored and refused per second, from the second the first record was offered (gauged cases). */
   readonly seconds: ReadonlyArray<Utilization.Second> | undefined
 }
@@ -102,6 +108,8 @@ export interface Summary {
   readonly refusedShare: number
   readonly requestsPerRecord: number
   readonly sendsPerRecord: number
+  /** Median capacity used after the first of several writer processes stopped offering, while the others went on. */
+  readonly afterFirstEndShare: number | undefined
   /** The slowest run's seconds from a split to its new shards at capacity; Infinity: some run never got there. */
   readonly splitToCapacitySeconds: number | undefined
   readonly errors: ReadonlyArray<string>
@@ -244,6 +252,15 @@ export const flatten = (testCase: Case, round: number, results: ReadonlyArray<Ru
           atSeconds: (result.split.atMs - window.from) / 1000,
           toCapacitySeconds: used?.splitToCapacitySeconds
         },
+      offerEnds: result.windows.length < 2 || window === undefined ?
+        undefined :
+        result.windows.map((w) => (w.until - window.from) / 1000),
+      afterFirstEndShare: result.windows.length < 2 || testCase.gauge === undefined ?
+        undefined :
+        Utilization.rateShare(result.server.seconds, {
+          from: Math.min(...result.windows.map((w) => w.until)),
+          until: Math.max(...result.windows.map((w) => w.until))
+        }, testCase.shards),
       seconds: testCase.gauge === undefined || window === undefined ?
         undefined :
         Utilization.relative(result.server.seconds, window.from)
@@ -294,6 +311,7 @@ export const summarize = (cases: ReadonlyArray<Case>, runs: ReadonlyArray<Run>):
         refusedShare: medianOf(mine, (run) => run.refusedShare),
         requestsPerRecord: medianOf(mine, (run) => run.requestsPerRecord),
         sendsPerRecord: medianOf(mine, (run) => run.sendsPerRecord),
+        afterFirstEndShare: testCase.processes < 2 ? undefined : medianOf(mine, (run) => run.afterFirstEndShare),
         splitToCapacitySeconds: testCase.splitAfterSeconds === undefined ?
           undefined :
           Math.max(...mine.map((run) => run.split?.toCapacitySeconds ?? Infinity)),

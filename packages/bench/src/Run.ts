@@ -42,8 +42,11 @@ const peakRss = (): number => {
   return process.resourceUsage().maxRSS * 1024
 }
 
-/** Runs one job in this process and measures it; `onStart` is called just before the first record is offered. */
-export const runJob = async (job: Job, onStart: () => void = () => {}): Promise<Measured> => {
+/**
+ * Runs one job in this process and measures it. Before the first record is offered it waits for `ready`: writers
+ * sharing a stream start offering together.
+ */
+export const runJob = async (job: Job, ready: () => Promise<void> = async () => {}): Promise<Measured> => {
   const prepared = await (await load(job.writer))(job)
   const probe = new Offer.Probe()
   globalThis.gc?.()
@@ -53,7 +56,7 @@ export const runJob = async (job: Job, onStart: () => void = () => {}): Promise<
     firstIndex: job.firstIndex ?? 0,
     hotKeyShare: job.hotKeyShare ?? 0
   })
-  onStart()
+  await ready()
   probe.start()
   const cpu = process.cpuUsage()
   const start = performance.now()

@@ -1,12 +1,15 @@
 /**
  * How much of a stream's write capacity a run used, from what the proxy counted per shard and second: over the
- * seconds records were being offered, for the whole stream, its hottest shard, or the new shards after a split; and
+ * time records were being offered, for the whole stream, its hottest shard, or the new shards after a split; and
  * how soon the shards born of a split took records at their limit.
  *
- * A shard takes its limit per second plus a burst: one second's worth it saves up while idle (the proxy's buckets
- * start full, as AWS's do). Over a window of a few seconds at 1.25x the load that burst alone would show more than
- * 100%, so the most a shard could have stored counts it: its rate over the seconds measured, plus what its bucket
- * could still hold at their start.
+ * A shard takes its limit per second plus a burst: one second's worth it saves up while idle; the proxy's buckets
+ * start full, as AWS's do. Each run starts on a fresh stream (and a split's shards are new), so the most the
+ * measured shards could store from the first record on is their limit over the time measured plus one burst each:
+ * that is what capacity used divides by. At 1.25x the load the burst alone takes four seconds to spend, and would
+ * show a short window above 100% otherwise. The proxy counts a record when the emulator has stored it, a little
+ * after it was let in; the time measured starts at the first record, and ends at the last whole second in which
+ * records were being offered.
  */
 import type { KinesisProxy } from "@effect-kinesis/local"
 import type { Split } from "./Harness.js"
@@ -28,11 +31,11 @@ export interface Second {
 
 /** A run's use of the stream. */
 export interface Utilization {
-  /** Records stored over the most the measured shards could have stored in the measured seconds; NaN when none. */
+  /** Records stored over the most the measured shards could have stored in the time measured; NaN when none. */
   readonly capacityShare: number
-  /** Records stored per second over the shards' rate alone, burst not counted: above 1 when a burst was spent. */
+  /** Records stored per second over the shards' limit alone, burst not counted: above 1 when a burst was spent. */
   readonly rateShare: number
-  /** The whole seconds measured. */
+  /** The seconds measured. */
   readonly seconds: number
   /** The shard the hot-key gauge measured. */
   readonly hotShard: string | undefined
@@ -75,21 +78,6 @@ const byShard = (seconds: ReadonlyArray<KinesisProxy.ShardSecond>): Stored => {
   return stored
 }
 
-/**
- * What `shard`'s bucket could hold at the start of second `at`: full at its first use, refilled at its rate, less
- * what it stored before. Counted in whole seconds from the one of its first record, so it errs on the high side.
- */
-export const burstLeft = (stored: ReadonlyMap<number, number> | undefined, at: number): number => {
-  const rate = SHARD_RECORDS_PER_SECOND
-  const burst = BURST_SECONDS * rate
-  if (stored === undefined) return burst
-  const before = [...stored].filter(([second]) => second < at)
-  if (before.length === 0) return burst
-  const first = Math.min(...before.map(([second]) => second))
-  const spent = before.reduce((sum, [, records]) => sum + records, 0)
-  return Math.min(burst, Math.max(0, burst + rate * (at - first) - spent))
-}
-
 /** The shard that stored the most over the seconds given. */
 const hottest = (stored: Stored, which: ReadonlyArray<number>): string | undefined => {
   let best: string | undefined
@@ -128,6 +116,13 @@ export const splitToCapacity = (
   return since === undefined ? undefined : Math.max(0, (since * 1000 - split.atMs) / 1000)
 }
 
+/** Records stored in `shards` in the seconds given. */
+const storedIn = (stored: Stored, shards: ReadonlyArray<string>, which: ReadonlyArray<number>): number =>
+  shards.reduce(
+    (sum, shard) => sum + which.reduce((inner, second) => inner + (stored.get(shard)?.get(second) ?? 0), 0),
+    0
+  )
+
 /** What a run of `testCase` used of the stream; the window is when records were being offered. */
 export const measure = (
   testCase: Case,
@@ -137,7 +132,10 @@ export const measure = (
 ): Utilization => {
   const stored = byShard(seconds)
   const from = testCase.gauge === "after-split" ? split?.atMs ?? Number.NaN : window.from
-  const which = Number.isFinite(from) ? measuredSeconds({ from, until: window.until }) : []
+  const end = Math.floor(window.until / 1000) * 1000
+  const span = Number.isFinite(from) ? Math.max(0, (end - from) / 1000) : 0
+  // The second of the first record, whole: nothing was stored in it before, on a fresh stream or a new shard.
+  const which = span === 0 ? [] : measuredSeconds({ from: Math.floor(from / 1000) * 1000, until: end })
   const hotShard = testCase.gauge === "hot-shard" ? hottest(stored, which) : undefined
   const shards = testCase.gauge === "hot-shard" ?
     (hotShard === undefined ? [] : [hotShard]) :
@@ -146,21 +144,30 @@ export const measure = (
     [...stored.keys()]
   // Shards that stored nothing are in the stream all the same: their capacity was there, unused.
   const count = testCase.gauge === "stream" ? Math.max(testCase.shards, shards.length) : shards.length
-  const total = shards.reduce(
-    (sum, shard) => sum + which.reduce((inner, second) => inner + (stored.get(shard)?.get(second) ?? 0), 0),
-    0
-  )
-  const rate = count * which.length * SHARD_RECORDS_PER_SECOND
-  const first = which[0]
-  const burst = first === undefined ?
-    0 :
-    shards.reduce((sum, shard) => sum + burstLeft(stored.get(shard), first), 0) +
-    (count - shards.length) * BURST_SECONDS * SHARD_RECORDS_PER_SECOND
+  const total = storedIn(stored, shards, which)
+  const rate = count * span * SHARD_RECORDS_PER_SECOND
+  const burst = count * BURST_SECONDS * SHARD_RECORDS_PER_SECOND
   return {
-    capacityShare: which.length === 0 ? Number.NaN : total / (rate + burst),
-    rateShare: which.length === 0 ? Number.NaN : total / rate,
-    seconds: which.length,
+    capacityShare: span === 0 ? Number.NaN : total / (rate + burst),
+    rateShare: span === 0 ? Number.NaN : total / rate,
+    seconds: span,
     hotShard,
     splitToCapacitySeconds: split === undefined ? undefined : splitToCapacity(seconds, split, window.until)
   }
+}
+
+/**
+ * Records stored per second over the limit of `shards` shards, in the whole seconds of a window that starts
+ * mid-run: no burst counted, since the shards may have spent theirs before.
+ */
+export const rateShare = (
+  seconds: ReadonlyArray<KinesisProxy.ShardSecond>,
+  window: Window,
+  shards: number
+): number => {
+  const stored = byShard(seconds)
+  const which = measuredSeconds(window)
+  return which.length === 0 ?
+    Number.NaN :
+    storedIn(stored, [...stored.keys()], which) / (shards * which.length * SHARD_RECORDS_PER_SECOND)
 }

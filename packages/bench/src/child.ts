@@ -3,13 +3,25 @@
  * `fork`, given its task as JSON in argv, it answers with one message and exits.
  */
 import * as Core from "./Core.js"
-import type { Outcome, Started, Task } from "./Job.js"
+import type { Go, Outcome, Started, Task } from "./Job.js"
 import { runJob } from "./Run.js"
 
 const perform = async (task: Task): Promise<unknown> =>
   task._tag === "Write" ?
-    runJob(task.job, () => process.send!({ _tag: "Started" } satisfies Started)) :
+    runJob(task.job, ready) :
     Core.measure(task.records, task.bytes, task.profile)
+
+// Says it is ready to offer, and waits for the word to go.
+const ready = () =>
+  new Promise<void>((resolve) => {
+    const go = (message: Go) => {
+      if (message._tag !== "Go") return
+      process.off("message", go)
+      resolve()
+    }
+    process.on("message", go)
+    process.send!({ _tag: "Started" } satisfies Started)
+  })
 
 const main = async () => {
   const task = JSON.parse(process.argv[2]) as Task

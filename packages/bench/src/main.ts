@@ -21,6 +21,7 @@ import { tuned } from "./writers/EffectKinesis.js"
 
 const usage = `usage: npm run bench -- [--full] [--only SCENARIO,...] [--writers a,b] [--rounds N] [--out DIR]
                           [--merge] [--profile DIR]
+--writers: these writers in every case (default: each case's own; the shard scenarios run three)
 --merge: keep the cases of DIR/results.json this run does not measure (with --only)
 scenarios: ${Scenarios.scenarios.join(", ")}; groups: ${
   Object.entries(Scenarios.groups).map(([name, ids]) => `${name} (${ids.join(", ")})`).join(", ")
@@ -30,7 +31,8 @@ writers: ${writers.join(", ")}`
 interface Args {
   readonly full: boolean
   readonly only: ReadonlyArray<Scenarios.ScenarioId> | undefined
-  readonly writers: ReadonlyArray<WriterName>
+  /** The writers named with `--writers`, run in every case; undefined: each case's own. */
+  readonly writers: ReadonlyArray<WriterName> | undefined
   readonly rounds: number | undefined
   readonly out: string
   readonly profile: string | undefined
@@ -43,7 +45,7 @@ const parse = (argv: ReadonlyArray<string>): Args => {
   const args: { -readonly [K in keyof Args]: Args[K] } = {
     full: false,
     only: undefined,
-    writers,
+    writers: undefined,
     rounds: undefined,
     out: path.join(root, "docs/bench"),
     profile: undefined,
@@ -125,7 +127,7 @@ const main = async () => {
   for (const [index, testCase] of plan.cases.entries()) {
     for (let round = 0; round < testCase.rounds; round++) {
       const results: Array<RunResult> = []
-      const mine = args.writers.filter((writer) => testCase.writers === undefined || testCase.writers.includes(writer))
+      const mine = args.writers ?? testCase.writers ?? writers
       for (const writer of rotate(mine, round + index)) {
         const result = await run(writer, {
           records: testCase.records,

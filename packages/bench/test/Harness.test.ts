@@ -102,8 +102,8 @@ describe("Harness", () => {
     expect(Utilization.measuredSeconds({ from: 10_500, until: 15_200 })).toEqual([11, 12, 13, 14])
     const split = { atMs: 12_300, parent: "p", children: ["a", "b"] }
     const seconds = [
-      second(12, "a", 1_900),
-      second(12, "b", 1_900),
+      second(12, "a", 1_500),
+      second(12, "b", 1_500),
       second(13, "a", 800),
       second(13, "b", 950),
       second(14, "a", 950),
@@ -113,15 +113,14 @@ describe("Harness", () => {
     ]
     // Second 12 holds the split; 13 and 14 together are under 90% for "a": from 14 on both stay above it.
     expect(Utilization.splitToCapacity(seconds, split, 16_000)).toBeCloseTo(1.7)
-    // Each new shard spent 1,900 of the 2,000 its full bucket and a second's rate allowed before second 13.
-    expect(Utilization.burstLeft(new Map([[12, 1_900]]), 13)).toBe(100)
-    expect(Utilization.burstLeft(undefined, 13)).toBe(1_000)
     const testCase = Scenarios.plan("quick").cases.find((c) => c.id === "split")!
-    const used = Utilization.measure(testCase, seconds, { from: 9_000, until: 16_000 }, split)
-    // Seconds 13 to 15: 5,690 records, of at most 2 x 3 x 1,000 plus the 2 x 100 left of the bursts.
-    expect(used.capacityShare).toBeCloseTo(5_690 / 6_200)
-    expect(used.rateShare).toBeCloseTo(5_690 / 6_000)
-    expect(used.seconds).toBe(3)
+    const used = Utilization.measure(testCase, seconds, { from: 9_000, until: 16_200 }, split)
+    // From the split to 16 s: 8,690 records, of at most 2 shards x 3.7 s x 1,000 plus a burst of 1,000 each.
+    expect(used.seconds).toBeCloseTo(3.7)
+    expect(used.capacityShare).toBeCloseTo(8_690 / 9_400)
+    expect(used.rateShare).toBeCloseTo(8_690 / 7_400)
+    // A window mid-run: whole seconds 14 and 15 over 2 shards' limit, no burst.
+    expect(Utilization.rateShare(seconds, { from: 13_500, until: 16_000 }, 2)).toBeCloseTo(3_940 / 4_000)
   })
 
   it.effect("runs two writer processes on one stream through a split, every record read back once", () =>

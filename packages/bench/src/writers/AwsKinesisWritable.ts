@@ -27,8 +27,8 @@ export const prepare: Writer = async (job: Job) => {
         streamName: job.stream,
         kinesis,
         objectMode: true,
-        // Its default key is Date.now(): every record of a millisecond on one shard. Distinct keys, as for the others.
-        partitionKey: () => `k${key++}`,
+        // Its default key is Date.now(): every record of a millisecond on one shard. The offer's keys, as the others.
+        partitionKey: () => offer.partitionKey(key++),
         buffer: { length: 500, timeout: 0.1 }
       })
       let reportedFailed = 0
