@@ -71,7 +71,12 @@ const putRecords = label(Attributes.operationName, "PutRecords")
 const send = label(Attributes.operationType, "send")
 
 // Monotonic counters are `incremental` (exported as an OpenTelemetry Counter); the others go up and down.
-const counter = (name: string, unit: string, description: string, labels: ReadonlyArray<MetricLabel.MetricLabel> = []) =>
+const counter = (
+  name: string,
+  unit: string,
+  description: string,
+  labels: ReadonlyArray<MetricLabel.MetricLabel> = []
+) =>
   MetricKey.taggedWithLabels(MetricKey.counter(name, { description, incremental: true }), [
     system,
     ...labels,
@@ -109,7 +114,11 @@ export const Keys = {
   ),
   recordsTaken: counter(Names.recordsTaken, "{record}", "Records taken by enqueue, enqueueAll, sink and put"),
   recordsDelivered: counter(Names.recordsDelivered, "{record}", "Records stored in the stream"),
-  recordsRetried: counter(Names.recordsRetried, "{record}", "Times a record was put back to be sent again, by error.type"),
+  recordsRetried: counter(
+    Names.recordsRetried,
+    "{record}",
+    "Times a record was put back to be sent again, by error.type"
+  ),
   recordsFailed: counter(Names.recordsFailed, "{record}", "Records that failed for good, by error.type"),
   recordsThrottled: counter(
     Names.recordsThrottled,
@@ -165,8 +174,10 @@ export const streamLabel = (streamName: string): MetricLabel.MetricLabel => labe
  */
 export const forStream = (streamName: string): StreamMetrics => {
   const labels = [streamLabel(streamName)]
-  const counter = (key: MetricKey.MetricKey.Counter<number>) => Metric.fromMetricKey(MetricKey.taggedWithLabels(key, labels))
-  const histogram = (key: MetricKey.MetricKey.Histogram) => Metric.fromMetricKey(MetricKey.taggedWithLabels(key, labels))
+  const counter = (key: MetricKey.MetricKey.Counter<number>) =>
+    Metric.fromMetricKey(MetricKey.taggedWithLabels(key, labels))
+  const histogram = (key: MetricKey.MetricKey.Histogram) =>
+    Metric.fromMetricKey(MetricKey.taggedWithLabels(key, labels))
   return {
     sentMessages: counter(Keys.sentMessages),
     operationDuration: histogram(Keys.operationDuration),

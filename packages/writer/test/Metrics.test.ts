@@ -55,7 +55,9 @@ describe("Metrics", () => {
       // Each record is 8 bytes of data and a generated key: what was sent is what was stored, and 3 again.
       const bytesDelivered = yield* counted(metrics.bytesDelivered)
       const bytesSent = yield* counted(metrics.bytesSent)
-      expect(bytesDelivered).toBe(kinesis.calls[0].Records!.reduce((sum, r) => sum + r.Data!.length + r.PartitionKey!.length, 0))
+      expect(bytesDelivered).toBe(
+        kinesis.calls[0].Records!.reduce((sum, r) => sum + r.Data!.length + r.PartitionKey!.length, 0)
+      )
       expect(bytesSent - bytesDelivered).toBe(
         kinesis.calls[1].Records!.reduce((sum, r) => sum + r.Data!.length + r.PartitionKey!.length, 0)
       )
@@ -108,7 +110,9 @@ describe("Metrics", () => {
       expect(yield* counted(metrics.recordsFailed, "error.type", "AccessDeniedException")).toBe(1)
       expect(yield* counted(metrics.sentMessages, "error.type", "AccessDeniedException")).toBe(1)
       expect(yield* counted(metrics.sentMessages)).toBe(0)
-      expect((yield* Metric.value(Metric.tagged(metrics.operationDuration, "error.type", "AccessDeniedException"))).count)
+      expect(
+        (yield* Metric.value(Metric.tagged(metrics.operationDuration, "error.type", "AccessDeniedException"))).count
+      )
         .toBe(1)
       expect(yield* counted(metrics.recordsDelivered)).toBe(0)
       expect(yield* counted(metrics.recordsRetried, "error.type", "AccessDeniedException")).toBe(0)

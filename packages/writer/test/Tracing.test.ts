@@ -26,7 +26,9 @@ const inMemory = () => {
   const exported = Effect.promise(() => reader.forceFlush()).pipe(Effect.map(() => (name: string, stream: string) => {
     const all = metrics.getMetrics().at(-1)!.scopeMetrics.flatMap((scope) => scope.metrics)
     const metric: MetricData | undefined = all.find((data) => data.descriptor.name === name)
-    const points = (metric?.dataPoints ?? []).filter((point) => point.attributes["messaging.destination.name"] === stream)
+    const points = (metric?.dataPoints ?? []).filter((point) =>
+      point.attributes["messaging.destination.name"] === stream
+    )
     return { metric, points }
   }))
   return { spans, layer, exported }
@@ -73,7 +75,9 @@ describe("Tracing and metrics through the OpenTelemetry SDK (examples/openteleme
       expect(stored.links.map((link) => link.context.spanId).sort()).toEqual(
         puts.map((put) => put.spanContext().spanId).sort()
       )
-      for (const put of puts) expect(put.links.map((link) => link.context.spanId)).toEqual([stored.spanContext().spanId])
+      for (const put of puts) {
+        expect(put.links.map((link) => link.context.spanId)).toEqual([stored.spanContext().spanId])
+      }
       const bytes = kinesis.calls[0].Records!.reduce((sum, r) => sum + r.Data!.length + r.PartitionKey!.length, 0)
       expect(stored.attributes).toEqual({
         "messaging.system": "aws_kinesis",

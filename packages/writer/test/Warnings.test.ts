@@ -8,7 +8,10 @@ const capture = () => {
   const logger = Logger.make(({ logLevel, message }) => {
     lines.push({ level: logLevel.label, message: Array.isArray(message) ? message.join(" ") : String(message) })
   })
-  return { lines, layer: Layer.merge(Logger.replace(Logger.defaultLogger, logger), Logger.minimumLogLevel(LogLevel.Info)) }
+  return {
+    lines,
+    layer: Layer.merge(Logger.replace(Logger.defaultLogger, logger), Logger.minimumLogLevel(LogLevel.Info))
+  }
 }
 
 // What the SDK throws when the endpoint's name does not resolve, as the writer classifies it.
@@ -30,7 +33,11 @@ describe("Warnings", () => {
       const logs = capture()
       const healthy = { now: false }
       const kinesis = scriptedKinesis(outage(healthy))
-      const writer = yield* KinesisWriter.make({ stream: "unreachable", linger: 0, retry: Schedule.spaced("250 millis") })
+      const writer = yield* KinesisWriter.make({
+        stream: "unreachable",
+        linger: 0,
+        retry: Schedule.spaced("250 millis")
+      })
         .pipe(Effect.provide(Layer.merge(kinesis.layer, logs.layer)))
       yield* writer.enqueue("a")
       yield* TestClock.adjust("999 millis") // failed at 0, 250, 500 and 750 ms: a failure, not yet an outage
@@ -40,7 +47,8 @@ describe("Warnings", () => {
       yield* TestClock.adjust("1 millis") // the fifth failure, a second after the first request went
       expect(logs.lines).toEqual([{
         level: "WARN",
-        message: "PutRecords requests to stream unreachable keep failing: 5 in a row over 1 s, the last with ENOTFOUND: " +
+        message:
+          "PutRecords requests to stream unreachable keep failing: 5 in a row over 1 s, the last with ENOTFOUND: " +
           "getaddrinfo ENOTFOUND kinesis.eu-west-1.amazonaws.com: the endpoint's host name does not resolve, so the " +
           "request never reached a server; 1 record(s) held, sent again as the retry schedule allows"
       }])

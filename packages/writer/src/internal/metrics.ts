@@ -91,7 +91,10 @@ export const request = (
     metrics.operationDuration.unsafeUpdate(millis / 1000, labels)
   } else {
     taggedWith(recorder, "sentMessages", Metrics.Attributes.errorType, errorType).unsafeUpdate(records, labels)
-    taggedWith(recorder, "operationDuration", Metrics.Attributes.errorType, errorType).unsafeUpdate(millis / 1000, labels)
+    taggedWith(recorder, "operationDuration", Metrics.Attributes.errorType, errorType).unsafeUpdate(
+      millis / 1000,
+      labels
+    )
   }
   metrics.bytesSent.unsafeUpdate(bytes, labels)
   metrics.requestRecords.unsafeUpdate(records, labels)

@@ -211,7 +211,12 @@ const retryOrFail = (
       if (Either.isLeft(stepped)) {
         // A schedule that throws is a bug in the caller's code: the record fails with it, it is not lost.
         const reason = stepped.left instanceof Error ? stepped.left.message : String(stepped.left)
-        givenUp.push({ held, code: error.code, detail: `${error.detail} (the retry schedule failed: ${reason})`, retriable: true })
+        givenUp.push({
+          held,
+          code: error.code,
+          detail: `${error.detail} (the retry schedule failed: ${reason})`,
+          retriable: true
+        })
       } else if (stepped.right.done) {
         givenUp.push({ held, code: error.code, detail: error.detail, retriable: true })
       } else {
@@ -314,7 +319,7 @@ export const send = (writer: Writer, batch: Accumulator.Outgoing<Ticket>): Effec
         request.attribute(Attributes.errorType, error.code)
         outcome = Exit.fail(error)
         const quiet = Failing.failed(streak, error, batch.sentAt)
-        if (Retry.mayHaveStored(error)) for (const held of entries) held.maybeStored = true
+        if (Retry.mayHaveStored(error)) { for (const held of entries) held.maybeStored = true }
         if (error.retriable) yield* retryOrFail(writer, entries.map((held) => ({ held, error })), quiet)
         else {
           yield* fail(
@@ -444,12 +449,15 @@ export const send = (writer: Writer, batch: Accumulator.Outgoing<Ticket>): Effec
         Effect.suspend(() => {
           outcome = Exit.die(defect)
           Accumulator.finish(acc, batch, undefined, writer.now())
-          return fail(writer, Accumulator.stranded(acc, batch).map((held) => ({
-            held,
-            code: "WriterDefect",
-            detail: `the writer failed while settling a response: ${String(defect)}`,
-            retriable: false
-          }))).pipe(Effect.zipRight(Effect.logError("the writer failed while settling a response", defect)))
+          return fail(
+            writer,
+            Accumulator.stranded(acc, batch).map((held) => ({
+              held,
+              code: "WriterDefect",
+              detail: `the writer failed while settling a response: ${String(defect)}`,
+              retriable: false
+            }))
+          ).pipe(Effect.zipRight(Effect.logError("the writer failed while settling a response", defect)))
         })
       ),
       Effect.ensuring(Effect.suspend(() => {
@@ -457,7 +465,9 @@ export const send = (writer: Writer, batch: Accumulator.Outgoing<Ticket>): Effec
         writer.wake()
         Metrics.holding(metrics, counters.accepted, acc.heldRecords, acc.heldBytes, acc.inFlight.size)
         const ended = span
-        return ended === undefined ? Effect.void : Effect.map(Clock.currentTimeNanos, (nanos) => ended.end(nanos, outcome))
+        return ended === undefined
+          ? Effect.void
+          : Effect.map(Clock.currentTimeNanos, (nanos) => ended.end(nanos, outcome))
       }))
     )
   )

@@ -102,7 +102,8 @@ export const make = (options: Resolved): Effect.Effect<Service, never, Kinesis |
   // The drain needs its finalizers run in order (drain, then batching fiber, then senders), whatever the caller's
   // scope does: a parallel scope would stop the senders while the drain waits for them.
   Effect.flatMap(Effect.scope, (parent) =>
-    Effect.flatMap(Scope.fork(parent, ExecutionStrategy.sequential), (own) => Scope.extend(build(options), own)))
+    Effect.flatMap(Scope.fork(parent, ExecutionStrategy.sequential), (own) =>
+      Scope.extend(build(options), own)))
 
 const build = (options: Resolved): Effect.Effect<Service, never, Kinesis | Scope.Scope> =>
   Effect.gen(function*() {
@@ -354,7 +355,9 @@ const build = (options: Resolved): Effect.Effect<Service, never, Kinesis | Scope
         let next = 0
         const takeRest: Effect.Effect<void, WriterClosed> = Effect.suspend(() => {
           if (closed) return closedFailure
-          while (next < records.length && Accumulator.canTake(acc, records[next].size)) admit(records[next++], undefined)
+          while (next < records.length && Accumulator.canTake(acc, records[next].size)) {
+            admit(records[next++], undefined)
+          }
           if (next === records.length) return Effect.void
           // No room: wait in line for the next record as enqueue does, then take what fits again.
           return Effect.zipRight(take(records[next], undefined), Effect.sync(() => next++)).pipe(
@@ -432,9 +435,11 @@ const build = (options: Resolved): Effect.Effect<Service, never, Kinesis | Scope
         })
         // Finalizers run uninterruptibly, where a timeout could never stop what it races: a timer fiber decides.
         const timer = yield* Effect.forkDaemon(
-          Effect.interruptible(Effect.sleep(options.shutdownTimeoutMillis).pipe(
-            Effect.zipRight(Deferred.succeed(done, false))
-          ))
+          Effect.interruptible(
+            Effect.sleep(options.shutdownTimeoutMillis).pipe(
+              Effect.zipRight(Deferred.succeed(done, false))
+            )
+          )
         )
         const finished = yield* Deferred.await(done)
         yield* Fiber.interrupt(timer)
