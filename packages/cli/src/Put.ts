@@ -109,7 +109,25 @@ const listenToSignals = Effect.gen(function*() {
   return { first, again }
 })
 
-/** Fails with the reason when the stream does not exist; other answers (such as access denied) let the run go on. */
+// Answers to a first call that every PutRecords would get too: no stream, no credentials, no server.
+const hopeless = new Set([
+  "ResourceNotFoundException",
+  "CredentialsProviderError",
+  "UnrecognizedClientException",
+  "InvalidSignatureException",
+  "ExpiredTokenException",
+  "ENOTFOUND",
+  "ECONNREFUSED",
+  "EHOSTUNREACH",
+  "ENETUNREACH",
+  "EAI_AGAIN"
+])
+
+/**
+ * Fails with the reason when the stream can not be written at all (it does not exist, there are no valid
+ * credentials, the endpoint does not answer); other answers, such as access denied to DescribeStreamSummary, let
+ * the run go on.
+ */
 export const checkStream = (stream: string): Effect.Effect<void, string, Kinesis> =>
   Effect.flatMap(Kinesis, (kinesis) =>
     kinesis.send("DescribeStreamSummary", (client, abortSignal) =>
@@ -118,11 +136,19 @@ export const checkStream = (stream: string): Effect.Effect<void, string, Kinesis
         { abortSignal }
       )).pipe(
         Effect.asVoid,
-        Effect.catchAll((error) =>
-          error.code === "ResourceNotFoundException" ?
-            Effect.fail(`stream ${stream} not found: ${error.detail}`) :
-            Effect.void
-        )
+        Effect.catchAll((error) => {
+          if (/^Region (is missing|not accepted)/.test(error.detail)) {
+            return Effect.fail(
+              `no AWS region: give --region, set AWS_REGION, or use a profile that has one (${error.detail})`
+            )
+          }
+          if (!hopeless.has(error.code)) return Effect.void
+          return Effect.fail(
+            error.code === "ResourceNotFoundException" ?
+              `stream ${stream} not found: ${error.detail}` :
+              `cannot write to stream ${stream}: ${error.message}`
+          )
+        })
       ))
 
 const messageText = (message: unknown): string =>
@@ -134,7 +160,7 @@ export const run = (config: Config): Effect.Effect<number, never, Kinesis> => {
   // Messages go straight to standard error until the status line exists, then through it.
   let print = (text: string) => terminal.write(`${text}\n`)
   const logger = Logger.make(({ logLevel, message }) =>
-    print(`kinesis-writer: ${logLevel.label.toLowerCase()}: ${messageText(message)}`)
+    print(`kinesis-writer: ${logLevel._tag.toLowerCase()}: ${messageText(message)}`)
   )
   const inputs = config.inputs.length === 0 ? ["-"] : config.inputs
   const stream = config.writer.stream

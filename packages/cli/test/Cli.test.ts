@@ -179,6 +179,39 @@ describe("kinesis-writer", () => {
       expect(lines(get.stdout)).toEqual(text)
     }), 30_000)
 
+  it.live(
+    "--aggregate packs records into KPL aggregates, and get unpacks them, one line per record",
+    () =>
+      Effect.gen(function*() {
+        const file = path.join(work, "aggregate.ndjson")
+        const records = input.good.slice(0, 3_000)
+        fs.writeFileSync(file, `${records.join("\n")}\n`)
+        const put = yield* kinesisWriter([
+          "put",
+          "--local",
+          "--stream",
+          "packed",
+          "--key-field",
+          "user.id",
+          "--aggregate",
+          file
+        ])
+        expect(put.code, put.stderr).toBe(0)
+        // Far fewer Kinesis records than lines: one request can carry them all.
+        expect(Number(/([\d,]+) PutRecords/.exec(put.stderr)?.[1].replace(/,/g, ""))).toBeLessThan(10)
+        const get = yield* kinesisWriter(["get", "--local", "--stream", "packed", "--format", "json"])
+        const got = lines(get.stdout).map((line) =>
+          JSON.parse(line) as { data: string; partitionKey: string; subSequenceNumber?: number }
+        )
+        expect(sorted(got.map((record) => record.data))).toEqual(sorted(records))
+        expect(got.every((record) => record.subSequenceNumber !== undefined)).toBe(true)
+        for (const record of got) {
+          expect(record.partitionKey).toBe((JSON.parse(record.data) as { user: { id: string } }).user.id)
+        }
+      }),
+    30_000
+  )
+
   it.live("--strict stops at the first bad line and stores what came before it", () =>
     Effect.gen(function*() {
       const file = path.join(work, "strict.ndjson")
