@@ -187,7 +187,7 @@ const put = Command.make(
     format: Options.choice("format", Input.formats).pipe(
       Options.withDescription(
         "json: each line must be valid JSON and is sent as written; text: each line as it is; base64: each line " +
-          "is the base64 of the record's bytes."
+          "is the base64 of the record's bytes. Default: json."
       ),
       Options.withDefault("json" as const)
     ),
@@ -211,7 +211,7 @@ const put = Command.make(
     strict: flag("strict", "Stop at the first bad line (what was read before it is still sent)."),
     quiet: flag("quiet", "No progress line; bad lines, warnings and the summary still print."),
     shards: Options.integer("shards").pipe(
-      Options.withDescription("With --local: the shards of the stream when put creates it."),
+      Options.withDescription("With --local: the shards of the stream when put creates it (default 4)."),
       Options.withDefault(4)
     ),
     ...writerOptions
@@ -310,7 +310,7 @@ const get = Command.make(
     from: Options.choice("from", Get.froms).pipe(
       Options.withDescription(
         "Where to start in each shard: its oldest record, new records only (with --follow), or the first record " +
-          "that arrived at --timestamp or later."
+          "that arrived at --timestamp or later. Default: trim-horizon."
       ),
       Options.withDefault("trim-horizon" as const)
     ),
@@ -328,7 +328,7 @@ const get = Command.make(
       Options.withDescription(
         "text: each record's data as UTF-8; base64: its bytes in base64; json: {shardId, sequenceNumber, " +
           "subSequenceNumber (inside an aggregate), partitionKey, explicitHashKey, arrivalTime, data (UTF-8) or " +
-          "base64}."
+          "base64}. Default: text."
       ),
       Options.withDefault("text" as const)
     )

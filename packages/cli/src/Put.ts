@@ -41,6 +41,11 @@ export interface Config {
   readonly quiet: boolean
   /** Where the status goes (standard error unless a test says otherwise). */
   readonly terminal?: Status.Terminal | undefined
+  /**
+   * Ends the process after a second Ctrl-C, once the summary is printed (default `process.exit`): the writer, left
+   * draining, would otherwise go on sending records the summary already called unconfirmed.
+   */
+  readonly exit?: ((code: number) => void) | undefined
 }
 
 /** An input that could not be read. */
@@ -307,6 +312,7 @@ export const run = (config: Config): Effect.Effect<number, never, Kinesis> => {
     }
     const result = outcome(final, { stop, abandoned, failures: groups })
     for (const line of Outcome.summary(result)) print(line)
+    if (drained._tag === "Abandoned") (config.exit ?? process.exit)(Outcome.exitCode(result))
     return Outcome.exitCode(result)
   })
 
