@@ -29,12 +29,11 @@ export interface Options {
   readonly maxRecordBytes: number
 }
 
-/** One record for the writer: its data and its key, and its size as Kinesis counts it. */
+/** One record for the writer: its data and its key. */
 export interface Taken {
   readonly _tag: "Record"
   readonly message: Uint8Array
   readonly key: Record.Key
-  readonly size: number
 }
 
 /** What a line turned into: a record, an empty line (skipped without a word), or a refusal with its reason. */
@@ -120,5 +119,5 @@ export const parse = (options: Options, line: Uint8Array, randomKey: () => strin
     { partitionKey: partitionKey ?? randomKey(), explicitHashKey }
   const encoded = Record.encode(data, key, randomKey, options.maxRecordBytes)
   if (Either.isLeft(encoded)) return bad(encoded.left.reason)
-  return { _tag: "Record", message: data, key, size: encoded.right.size }
+  return { _tag: "Record", message: data, key }
 }

@@ -94,7 +94,7 @@ export const summary = (outcome: Outcome): Array<string> => {
   const rate = seconds > 0 ? final.delivered / seconds : 0
   const lines = [
     `${Units.plural(final.delivered, "record")} stored in stream ${outcome.stream} (${
-      Units.megabytes(final.takenBytes - final.bufferedBytes)
+      Units.megabytes(final.deliveredBytes)
     }) in ${Units.seconds(outcome.elapsedMillis)}, ${Units.count(rate)} records/s`
   ]
   if (stop?._tag === "Signal") {

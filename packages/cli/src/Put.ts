@@ -172,7 +172,7 @@ export const run = (config: Config): Effect.Effect<number, never, Kinesis> => {
 
   const program = Effect.gen(function*() {
     const started = Date.now()
-    const counters: Status.InputCounters = { lines: 0, bad: 0, given: Progress.ledger() }
+    const counters: Status.InputCounters = { lines: 0, bad: 0 }
     const outcome = (final: Progress.Snapshot, rest: Partial<Outcome.Outcome>): Outcome.Outcome => ({
       stream,
       inputs,
@@ -207,7 +207,7 @@ export const run = (config: Config): Effect.Effect<number, never, Kinesis> => {
     )
     if (Option.isNone(made)) return Outcome.FAILED
     const writer = made.value
-    const source = Status.fromWriter(writer, counters)
+    const source = Status.fromMetrics(stream, counters)
     const display = yield* Status.start(source, terminal, { quiet: config.quiet })
     print = display.print
 
@@ -223,11 +223,6 @@ export const run = (config: Config): Effect.Effect<number, never, Kinesis> => {
     // The records of some lines, and the first bad line that stops the run under --strict.
     const take = (input: string, pieces: ReadonlyArray<Lines.Piece>) => {
       const entries: Array<KinesisWriter.Entry> = []
-      const sizes: Array<number> = []
-      const given = () => {
-        Progress.give(counters.given, sizes)
-        return entries
-      }
       for (const piece of pieces) {
         counters.lines++
         const parsed = piece._tag === "TooLong" ?
@@ -235,15 +230,14 @@ export const run = (config: Config): Effect.Effect<number, never, Kinesis> => {
           Input.parse(config.input, piece.bytes, randomKey)
         if (parsed._tag === "Record") {
           entries.push({ message: parsed.message, key: parsed.key })
-          sizes.push(parsed.size)
         } else if (parsed._tag === "Bad") {
           counters.bad++
           const where = `${nameOf(input)}:${piece.number}`
           print(`${where}: ${parsed.reason}`)
-          if (config.strict) return { entries: given(), stop: new StrictStop({ where, reason: parsed.reason }) }
+          if (config.strict) return { entries, stop: new StrictStop({ where, reason: parsed.reason }) }
         }
       }
-      return { entries: given(), stop: undefined }
+      return { entries, stop: undefined }
     }
 
     const entriesOf = (input: string): Stream.Stream<KinesisWriter.Entry, ReadFailed | StrictStop> =>

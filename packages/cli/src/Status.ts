@@ -2,10 +2,12 @@
  * The progress of `put` on standard error: one line redrawn in place on a terminal, a plain line every second
  * otherwise. Messages (bad lines, warnings) go through it, so they never land in the middle of the status line.
  *
- * Where the counters come from is `fromWriter`, the one place to change when the writer's metrics replace its stats.
+ * The counters come from the writer's metrics (`fromMetrics`), summed over their labels.
  */
-import type { KinesisWriter } from "@effect-kinesis/writer"
+import { Metrics } from "@effect-kinesis/writer"
 import * as Effect from "effect/Effect"
+import * as Metric from "effect/Metric"
+import * as MetricState from "effect/MetricState"
 import type * as Scope from "effect/Scope"
 import * as Progress from "./Progress.js"
 
@@ -13,29 +15,48 @@ import * as Progress from "./Progress.js"
 export interface InputCounters {
   lines: number
   bad: number
-  /** The sizes of the records given to the writer, to tell the bytes of those it took. */
-  readonly given: Progress.Ledger
 }
 
 /** Where the status line reads the counters. */
 export type Source = Effect.Effect<Progress.Snapshot>
 
-/** The counters of a writer's `stats`, with those of the input. */
-export const fromWriter = (writer: KinesisWriter.Service, input: InputCounters): Source =>
-  Effect.map(writer.stats, (stats) => ({
+/** The stream's name as the writer's metrics label it: the part of an ARN after the last `/`. */
+export const streamName = (stream: string): string =>
+  stream.startsWith("arn:") ? stream.slice(stream.lastIndexOf("/") + 1) : stream
+
+// Each metric of the stream, summed over its other labels (error codes, shards): counters by value, histograms
+// by count.
+const totals = (stream: string) =>
+  Effect.map(Metric.snapshot, (pairs) => {
+    const sums = new Map<string, number>()
+    for (const { metricKey, metricState } of pairs) {
+      const ours = metricKey.tags.some((tag) => tag.key === Metrics.Attributes.destination && tag.value === stream)
+      if (!ours) continue
+      const value = MetricState.isCounterState(metricState) ?
+        Number(metricState.count) :
+        MetricState.isHistogramState(metricState) ?
+        metricState.count :
+        0
+      sums.set(metricKey.name, (sums.get(metricKey.name) ?? 0) + value)
+    }
+    return (name: string) => sums.get(name) ?? 0
+  })
+
+/** The writer's metrics of `stream` (a name or an ARN), with the counters of the input. */
+export const fromMetrics = (stream: string, input: InputCounters): Source =>
+  Effect.map(totals(streamName(stream)), (total) => ({
     at: Date.now(),
     lines: input.lines,
     bad: input.bad,
-    taken: stats.accepted,
-    takenBytes: Progress.takenBytes(input.given, stats.accepted),
-    delivered: stats.delivered,
-    failed: stats.failed,
-    retried: stats.retried,
-    throttled: stats.throttled,
-    requests: stats.requests,
-    inFlight: stats.inFlight,
-    buffered: stats.bufferedRecords,
-    bufferedBytes: stats.bufferedBytes
+    taken: total(Metrics.Names.recordsTaken),
+    delivered: total(Metrics.Names.recordsDelivered),
+    deliveredBytes: total(Metrics.Names.bytesDelivered),
+    failed: total(Metrics.Names.recordsFailed),
+    retried: total(Metrics.Names.recordsRetried),
+    throttled: total(Metrics.Names.recordsThrottled),
+    requests: total(Metrics.Names.operationDuration),
+    inFlight: total(Metrics.Names.requestsInFlight),
+    held: total(Metrics.Names.recordsHeld)
   }))
 
 /** Where the status goes: standard error, or a stand-in. */

@@ -27,7 +27,7 @@ describe("Outcome", () => {
 
   it("summarizes what was stored, read, retried and lost, and why it exits as it does", () => {
     const lines = Outcome.summary(outcome(
-      { delivered: 9, failed: 1, lines: 11, bad: 1, takenBytes: 2_000_000, requests: 3, retried: 4, throttled: 2 },
+      { delivered: 9, failed: 1, lines: 11, bad: 1, deliveredBytes: 2_000_000, requests: 3, retried: 4, throttled: 2 },
       { failures: Outcome.groupFailures([{ code: "AccessDeniedException", detail: "denied" }]) }
     ))
     expect(lines).toEqual([

@@ -3,23 +3,12 @@ import * as Progress from "../src/Progress.js"
 
 describe("Progress", () => {
   it("measures rates between two snapshots", () => {
-    const then = { ...Progress.empty(0), delivered: 100, takenBytes: 10_000 }
-    const now = { ...Progress.empty(2_000), delivered: 2_100, takenBytes: 2_010_000, inFlight: 3, bad: 1 }
+    const then = { ...Progress.empty(0), delivered: 100, deliveredBytes: 10_000 }
+    const now = { ...Progress.empty(2_000), delivered: 2_100, deliveredBytes: 2_010_000, inFlight: 3, bad: 1 }
     expect(Progress.rates(then, now)).toEqual({ records: 1_000, bytes: 1_000_000 })
     expect(Progress.line(then, now)).toBe(
       "2,100 stored  1,000 records/s  1.00 MB/s  in flight 3  retries 0  throttled 0  failed 0  bad lines 1"
     )
-  })
-
-  it("counts the bytes of the records taken, also when a chunk was taken in part", () => {
-    const ledger = Progress.ledger()
-    Progress.give(ledger, [10, 20, 30])
-    Progress.give(ledger, [1, 2])
-    expect(Progress.takenBytes(ledger, 0)).toBe(0)
-    expect(Progress.takenBytes(ledger, 2)).toBe(30)
-    expect(Progress.takenBytes(ledger, 4)).toBe(61)
-    expect(ledger.pending).toHaveLength(1)
-    expect(Progress.takenBytes(ledger, 5)).toBe(63)
   })
 
   it("cuts the status line to the terminal's width", () => {
