@@ -196,6 +196,7 @@ export const run = (config: Config): Effect.Effect<number, never, Kinesis> => {
     if (Option.isSome(missing)) return yield* fatal(missing.value)
 
     const signals = yield* listenToSignals
+    const source = yield* Status.fromMetrics(stream, counters)
     const writerScope = yield* Scope.make()
     const made = yield* Scope.extend(KinesisWriter.make(config.writer), writerScope).pipe(
       Effect.map(Option.some),
@@ -207,7 +208,6 @@ export const run = (config: Config): Effect.Effect<number, never, Kinesis> => {
     )
     if (Option.isNone(made)) return Outcome.FAILED
     const writer = made.value
-    const source = Status.fromMetrics(stream, counters)
     const display = yield* Status.start(source, terminal, { quiet: config.quiet })
     print = display.print
 

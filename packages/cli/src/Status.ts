@@ -42,8 +42,8 @@ const totals = (stream: string) =>
     return (name: string) => sums.get(name) ?? 0
   })
 
-/** The writer's metrics of `stream` (a name or an ARN), with the counters of the input. */
-export const fromMetrics = (stream: string, input: InputCounters): Source =>
+// The counters of the metrics; levels (in flight, held) are read as they are.
+const read = (stream: string, input: InputCounters): Source =>
   Effect.map(totals(streamName(stream)), (total) => ({
     at: Date.now(),
     lines: input.lines,
@@ -58,6 +58,24 @@ export const fromMetrics = (stream: string, input: InputCounters): Source =>
     inFlight: total(Metrics.Names.requestsInFlight),
     held: total(Metrics.Names.recordsHeld)
   }))
+
+/**
+ * The writer's metrics of `stream` (a name or an ARN), with the counters of the input. The metrics live as long as
+ * the process: the counts are those since this source was made, so an earlier writer of the same stream is not
+ * counted.
+ */
+export const fromMetrics = (stream: string, input: InputCounters): Effect.Effect<Source> =>
+  Effect.map(read(stream, input), (baseline) =>
+    Effect.map(read(stream, input), (now) => ({
+      ...now,
+      taken: now.taken - baseline.taken,
+      delivered: now.delivered - baseline.delivered,
+      deliveredBytes: now.deliveredBytes - baseline.deliveredBytes,
+      failed: now.failed - baseline.failed,
+      retried: now.retried - baseline.retried,
+      throttled: now.throttled - baseline.throttled,
+      requests: now.requests - baseline.requests
+    })))
 
 /** Where the status goes: standard error, or a stand-in. */
 export interface Terminal {
