@@ -54,6 +54,7 @@ npm run bench              # quick: every scenario, fewer records and rounds: ab
 npm run bench -- --full    # the figures to publish: 100,000 records per run, more rounds
 npm run bench -- --only clean,core --writers hand-loop,effect-kinesis   # a part of it
 npm run bench -- --only shards   # the shard scenarios alone (aws-4x1.25, hot-key, two-writers, split)
+npm run bench -- --only clean,shards --merge   # measure these again, keep the other cases of docs/bench
 npm run bench -- --profile /tmp/prof   # also a V8 CPU profile of every writer process
 \`\`\`
 
