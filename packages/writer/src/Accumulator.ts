@@ -506,8 +506,10 @@ const decide = <T>(acc: Accumulator<T>, now: number): Plan<T> => {
   if (refillAt !== Infinity) wakeAt = Math.min(wakeAt, Math.max(refillAt, pacedAt, now + 1))
   if (sendable === 0) return sleep(wakeAt)
   const full = Batch.isFull(sendable, sendableBytes, limits)
-  const sendAt = heldBack ? Math.max(lingerAt, pacedAt) : lingerAt
-  if (!urgent && !full && sendAt > now) return sleep(Math.min(wakeAt, sendAt))
+  // A flush or close makes records skip their linger, not the pacing: urgent or not, a shard's budget is its budget.
+  const due = urgent ? now : lingerAt
+  const sendAt = heldBack ? Math.max(due, pacedAt) : due
+  if (!full && sendAt > now) return sleep(Math.min(wakeAt, sendAt))
   const batch = build(acc, candidates, waitingKeys, now)
   // With `ordered`, every record that could go may wait for a key in flight: a settled request wakes the caller.
   return batch === undefined ? sleep(wakeAt) : { _tag: "Send", batch }
