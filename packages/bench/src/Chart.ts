@@ -3,7 +3,15 @@
  * no chart library and reads the same in a browser and on GitHub.
  */
 import { baseline, writers } from "./Job.js"
-import { CLEAN_GOAL, CORE_GOAL, delivered, type Results, SHARD_GOALS, type Summary } from "./Results.js"
+import {
+  AGGREGATION_GOAL,
+  CLEAN_GOAL,
+  CORE_GOAL,
+  delivered,
+  type Results,
+  SHARD_GOALS,
+  type Summary
+} from "./Results.js"
 
 const WIDTH = 920
 const LABEL = 170
@@ -17,6 +25,7 @@ const colors: Record<string, string> = {
   "hand-loop": "#6b7280",
   "effect-kinesis": "#2563eb",
   "effect-kinesis-blind": "#93c5fd",
+  "effect-kinesis-aggregated": "#0891b2",
   "effect-kinesis-tuned": "#1e40af",
   "shutterstock": "#d97706",
   "aws-kinesis-writable": "#059669",
@@ -99,10 +108,13 @@ const gaugedBars = (summaries: ReadonlyArray<Summary>, id: string): Array<Bar> =
     if (s === undefined) return []
     const ok = delivered(s)
     const value = s.capacityShare ?? Number.NaN
+    const speed = s.plainRatio === undefined ?
+      "" :
+      `, ${Math.round(s.recordsPerSecond).toLocaleString("en-US")} user rec/s (${fmt(s.plainRatio, 1)}x plain)`
     return [{
       label: writer,
       value,
-      text: `${pct(value)} used, ${pct(s.refusedShare)} of sends refused` +
+      text: `${pct(value)} used, ${pct(s.refusedShare)} of sends refused${speed}` +
         (ok ? "" : s.missing > 0 ? `, LOST ${s.missing.toLocaleString("en-US")}` : ", FAILED"),
       color: ok ? colors[writer] : FAILED
     }]
@@ -115,6 +127,17 @@ export const svg = (results: Results): string => {
   const ran = (id: string) => summaries.some((s) => s.case === id)
   for (const testCase of plan.cases) {
     if (testCase.scenario === "overload" || !ran(testCase.id)) continue
+    if (testCase.gauge === "stream-bytes") {
+      const goal = AGGREGATION_GOAL.capacity
+      panels.push({
+        title: testCase.title,
+        subtitle: "the stream's byte capacity filled with user records (data + keys) while records were offered; " +
+          "red: records lost",
+        bars: gaugedBars(summaries, testCase.id),
+        goal: { value: goal, label: `goal ${pct(goal)}` }
+      })
+      continue
+    }
     if (testCase.gauge !== undefined) {
       const goal = SHARD_GOALS.find((g) => g.case === testCase.id)?.capacity ?? 1
       panels.push({
@@ -198,8 +221,10 @@ export const svg = (results: Results): string => {
     `<rect width="100%" height="100%" fill="#ffffff"/>`,
     `<text x="16" y="26" font-size="18" font-weight="700">effect-kinesis benchmarks (${plan.mode})</text>`,
     `<text x="16" y="46" font-size="12" fill="#374151">${
-      escape(`${machine.date.slice(0, 10)} · ${machine.cpu}, ${machine.cores} cores · Node ${machine.node} · ` +
-        `embedded Kinesis (kinesalite) on 127.0.0.1 · concurrency ${plan.concurrency}`)
+      escape(
+        `${machine.date.slice(0, 10)} · ${machine.cpu}, ${machine.cores} cores · Node ${machine.node} · ` +
+          `embedded Kinesis (kinesalite) on 127.0.0.1 · concurrency ${plan.concurrency}`
+      )
     }</text>`,
     body.join("\n"),
     `<text x="16" y="${height - 8}" font-size="10" fill="#6b7280">${

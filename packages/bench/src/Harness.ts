@@ -12,7 +12,7 @@ import * as Fiber from "effect/Fiber"
 import * as Option from "effect/Option"
 import { fork } from "node:child_process"
 import type { Go, Job, Measured, Outcome, Started, Task, WriterName } from "./Job.js"
-import { type Tally, tally } from "./Payload.js"
+import { indexOf, type Tally, tally } from "./Payload.js"
 import { runJob } from "./Run.js"
 import type { Window } from "./Utilization.js"
 
@@ -98,6 +98,8 @@ export interface RunResult {
   readonly writer: WriterName
   /** Records offered, by every process of the run. */
   readonly records: number
+  /** Bytes of the user records read back (data and partition keys, aggregates unpacked), copies included. */
+  readonly userBytes: number
   /**
    * What the writer process measured; with several, their sums (CPU, failures) and extremes (time, memory), and
    * the window while all of them were offering.
@@ -131,13 +133,44 @@ export interface RunSpec {
   readonly processes?: number | undefined
   /** Split the first shard this long after the first process starts offering. */
   readonly splitAfterMs?: number | undefined
+  /** Whether every writer uses the offer's keys (`k<index>`); otherwise this library makes its own. */
+  readonly keyed?: boolean | undefined
+  /** Offer records for this long at most (one process only: the read-back counts records 0 to what it offered). */
+  readonly offerMs?: number | undefined
   /** Where the writers run (`inChild` by default). */
   readonly executor?: Executor | undefined
 }
 
+const utf8 = new TextEncoder()
+
+/** What a stream held after a run: its user records counted, and their bytes. */
+export interface ReadBack {
+  readonly tally: Tally
+  /** Data and partition key bytes of every user record of the run read back, copies included. */
+  readonly userBytes: number
+}
+
+/**
+ * Reads a stream back (aggregates unpacked into their user records) and counts it against the records 0 to
+ * `expected - 1`.
+ */
+export const readBack = (
+  local: LocalKinesis.Service,
+  stream: string,
+  expected: number
+): Effect.Effect<ReadBack, unknown> =>
+  local.readAll(stream).pipe(Effect.map((records) => {
+    let userBytes = 0
+    for (const record of records) {
+      const index = indexOf(record.data)
+      if (index >= 0 && index < expected) userBytes += record.data.length + utf8.encode(record.partitionKey).length
+    }
+    return { tally: tally(expected, records.map((record) => record.data)), userBytes }
+  }))
+
 /** Reads a stream back and counts it against the records 0 to `expected - 1`. */
 export const verify = (local: LocalKinesis.Service, stream: string, expected: number): Effect.Effect<Tally, unknown> =>
-  local.readAll(stream).pipe(Effect.map((records) => tally(expected, records.map((record) => record.data))))
+  Effect.map(readBack(local, stream, expected), (read) => read.tally)
 
 const isOpen = (shard: Shard) => shard.SequenceNumberRange?.EndingSequenceNumber === undefined
 
@@ -159,6 +192,7 @@ const combine = (all: ReadonlyArray<Measured>): Measured => ({
   baselineHeapBytes: Math.max(...all.map((m) => m.baselineHeapBytes)),
   peakRssBytes: Math.max(...all.map((m) => m.peakRssBytes)),
   peakHeapBytes: Math.max(...all.map((m) => m.peakHeapBytes)),
+  offered: all.reduce((sum, m) => sum + m.offered, 0),
   reportedFailed: all.reduce((sum, m) => sum + m.reportedFailed, 0),
   offeredFromMs: Math.max(...all.map((m) => m.offeredFromMs)),
   offeredUntilMs: Math.min(...all.map((m) => m.offeredUntilMs))
@@ -191,6 +225,8 @@ export const run = (writer: WriterName, spec: RunSpec): Promise<RunResult> =>
           records: spec.records,
           firstIndex: p * spec.records,
           hotKeyShare: spec.hotKeyShare ?? 0,
+          keyed: spec.keyed,
+          offerMs: spec.offerMs,
           recordBytes: spec.recordBytes,
           ratePerSecond: spec.ratePerSecond,
           concurrency: spec.concurrency,
@@ -218,10 +254,13 @@ export const run = (writer: WriterName, spec: RunSpec): Promise<RunResult> =>
         ),
         Effect.either
       )
-    const records = spec.records * processes
-    const counted = yield* verify(local, stream, records)
-    const counters = yield* local.proxy.counters
     const done = outcomes.flatMap((outcome) => outcome._tag === "Done" ? [outcome.value] : [])
+    // A run whose offer ran out of time is counted against the records it offered; without an answer, all of them.
+    const records = spec.offerMs !== undefined && processes === 1 && done.length === 1 ?
+      done[0].offered :
+      spec.records * processes
+    const read = yield* readBack(local, stream, records)
+    const counters = yield* local.proxy.counters
     const errors = outcomes.flatMap((outcome) => outcome._tag === "Crashed" ? [outcome.error] : [])
     if (split !== undefined && Either.isLeft(split)) errors.push(`the split failed: ${String(split.left)}`)
     return {
@@ -230,7 +269,8 @@ export const run = (writer: WriterName, spec: RunSpec): Promise<RunResult> =>
       measured: done.length === processes ? combine(done) : undefined,
       windows: done.map((m) => ({ from: m.offeredFromMs, until: m.offeredUntilMs })),
       error: errors.length > 0 ? errors.join("\n") : undefined,
-      tally: counted,
+      tally: read.tally,
+      userBytes: read.userBytes,
       server: {
         requests: counters.requests["PutRecords"] ?? 0,
         offered: counters.records.offered,

@@ -7,6 +7,7 @@ export const writers = [
   "hand-loop",
   "effect-kinesis",
   "effect-kinesis-blind",
+  "effect-kinesis-aggregated",
   "effect-kinesis-tuned",
   "shutterstock",
   "aws-kinesis-writable",
@@ -31,6 +32,13 @@ export interface Job {
   readonly firstIndex?: number | undefined
   /** Share of the records on one partition key (0 by default: every record a key of its own). */
   readonly hotKeyShare?: number | undefined
+  /**
+   * Whether every writer uses the offer's partition keys (`k<index>`, or the hot key); otherwise this library uses
+   * its own default keys. Set by a hot key too.
+   */
+  readonly keyed?: boolean | undefined
+  /** Offer records for this long at most (ms from the first): then the writer settles what it took. */
+  readonly offerMs?: number | undefined
   /** Bytes of each record's data. */
   readonly recordBytes: number
   /** Records offered per second; undefined offers them as fast as the writer takes them. */
@@ -55,6 +63,8 @@ export interface Measured {
   /** The most the process held: RSS as the kernel counts it; heap (in use, plus external memory) as sampled. */
   readonly peakRssBytes: number
   readonly peakHeapBytes: number
+  /** Records offered: `records`, or fewer when the offer's time ran out first. */
+  readonly offered: number
   /** Records the writer itself reported as not delivered (errors, failure lists). */
   readonly reportedFailed: number
   /** Wall-clock time (epoch ms) of the first record offered and of the last: when the writer had records coming. */

@@ -1,7 +1,14 @@
 /**
  * The part of `docs/bench/README.md` that does not change from run to run: how to run, and how it measures.
  */
+import { aggregationCeiling } from "./Utilization.js"
 import { tuned } from "./writers/EffectKinesis.js"
+
+// The most of the byte capacity 100-byte user records with 7-byte keys fill in full aggregates, and what that is.
+const ceiling = aggregationCeiling(100)
+const ceilingRate = ceiling * 4 * 1024 * 1024 / 107
+const fmt = (value: number, digits: number) =>
+  value.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits })
 
 const writerRows: ReadonlyArray<readonly [string, string]> = [
   [
@@ -18,6 +25,11 @@ const writerRows: ReadonlyArray<readonly [string, string]> = [
     "effect-kinesis-blind",
     "the same with `shardAware: false`: every record sent as soon as a batch fills, as the writer did before shard " +
     "awareness (in the clean and shard scenarios only)"
+  ],
+  [
+    "effect-kinesis-aggregated",
+    "the same with `aggregate: true` (KPL aggregation per predicted shard, aggregates of 50 KiB and 1,000 records " +
+    "at most; in the aggregation scenario only)"
   ],
   ["effect-kinesis-tuned", `this library with \`${JSON.stringify(tuned).replace(/"/g, "")}\``],
   [
@@ -49,11 +61,12 @@ const writerTable = [
 export const howTo = `## Running it
 
 \`\`\`sh
-npm run bench              # quick: every scenario, fewer records and rounds: about 7 minutes on 2 busy cores
-                           #   (2.5 of them the shard scenarios, which offer in real time)
+npm run bench              # quick: every scenario, fewer records and rounds: about 8 minutes on 2 busy cores
+                           #   (3 of them the shard and aggregation scenarios, which offer in real time)
 npm run bench -- --full    # the figures to publish: 100,000 records per run, more rounds
 npm run bench -- --only clean,core --writers hand-loop,effect-kinesis   # a part of it
 npm run bench -- --only shards   # the shard scenarios alone (aws-4x1.25, hot-key, two-writers, split)
+npm run bench -- --only aggregated   # KPL aggregation: aggregated, plain and the hand loop on 4 shards
 npm run bench -- --only clean,shards --merge   # measure these again, keep the other cases of docs/bench
 npm run bench -- --profile /tmp/prof   # also a V8 CPU profile of every writer process
 \`\`\`
@@ -132,6 +145,33 @@ ${writerTable}
   \`results.json\` also has \`rateShare\`, the same over the limit alone, and each shard's records per second.
   *requests/rec* is PutRecords requests per record stored, *sends/rec* records sent per record stored (1.00:
   nothing re-sent); *CPU us/rec* the writer processes' CPU per record offered.
+- **KPL aggregation** (\`--only aggregated\`; run by effect-kinesis-aggregated, effect-kinesis and the hand loop): the
+  proxy enforces AWS's limits on 4 shards; 100-byte records with keys \`k<index>\` (the same for every writer, so
+  each user record is 107 bytes) are offered at 49,000 a second, 1.25x the user records whose bytes alone would fill
+  the 4 MiB/s, for 10 s (5 s in the quick run). The offer ends with its time, not its records: each writer is
+  offered what it takes in that time (its buffer full, it takes records as fast as it sends them), then settles
+  what it took; the read-back counts them, aggregates unpacked (\`LocalKinesis.readAll\`). Without aggregation the
+  record limit binds (4,000 records/s, a tenth of the bytes); in full aggregates of 50 KiB user records fill at
+  most ${fmt(ceiling * 100, 1)}% of the byte capacity (the format's own bytes: key table entry, field tags and lengths,
+  magic number and digest), ${fmt(ceilingRate, 0)} user records/s, ${fmt(ceilingRate / 4000, 2)}x the plain writer's
+  4,000.
+  - *offered*: records taken by the writer before the time ran out; *stored*: user records read back (copies
+    included), *dups* and *missing* counted by the index each payload carries.
+  - *user rec/s*: user records offered over the time from the first record to the last one settled (\`flush\`);
+    *x plain*: that over effect-kinesis's in the same round. It compares whole runs: the stream's burst and each
+    writer's end (the plain writer drains its last 10,000 records at the record limit) count in it, so it can pass
+    the ceiling above; the ratio of the byte capacity used compares the same window.
+  - *user rec/record*: user records stored per Kinesis record stored (1.0 without aggregation); *sent*: Kinesis
+    records the proxy received (aggregates count one each, re-sends counted again); *refused*: the share of them
+    it refused as over a shard's limits.
+  - *byte capacity used*: the bytes of the user records (data + partition key, as Kinesis counts a record) stored
+    from the first record offered to the last whole second of the offer, over the stream's 4 MiB/s over that time
+    plus one second of burst per shard (as for the shard scenarios). The proxy counts the Kinesis records' bytes per
+    shard and second, aggregation overhead included; the user records' share of them comes from the read-back
+    (their bytes over the Kinesis bytes the proxy counted stored, over the whole run), and the bytes counted in the
+    window are taken at that share. *Kinesis bytes* is the same without that share: what the shards stored,
+    overhead included, over the same capacity (how close the writer's pacing came to the byte limit).
+  - *CPU us/rec*: the writer process's CPU per user record offered: packing, encoding and MD5 show there.
 - **Pure core**: \`Record.encode\` then \`Batch.cut\` of 100-byte strings with the writer's default partition key,
   no I/O, in a process of its own (one core).
 `

@@ -1,12 +1,13 @@
 /**
  * The producer side of a run, the same for every writer: the records, the pace they are offered at, and the
- * memory probe. Each writer's own loop calls `pace(i)` before offering record i.
+ * memory probe. Each writer's own loop offers record i while `more(i)`, calling `pace(i)` before it.
  */
 import * as v8 from "node:v8"
 import { payload } from "./Payload.js"
 
 /** What a writer's producer loop offers, and how fast. */
 export interface Offer {
+  /** The most records offered; fewer when the offer's time runs out first. */
   readonly records: number
   readonly recordBytes: number
   /** The data of record `index`. */
@@ -18,6 +19,10 @@ export interface Offer {
   readonly partitionKey: (index: number) => string
   /** Whether the scenario chooses the keys (a hot key); otherwise a writer may use its own default keys. */
   readonly keyed: boolean
+  /** Whether record `index` is offered: within `records`, and before the offer's time ran out. */
+  readonly more: (index: number) => boolean
+  /** Records offered so far. */
+  readonly offered: () => number
   /**
    * Called before record `index` is offered: undefined to go on at once, or a promise to wait for when the
    * producer is ahead of the offered rate. Every 1,024 records it samples memory, so a writer whose intake never
@@ -34,6 +39,10 @@ export interface Keys {
   readonly firstIndex: number
   /** Share of the records on the one hot key. */
   readonly hotKeyShare: number
+  /** Whether every writer uses the offer's keys (a hot key implies it). */
+  readonly keyed?: boolean | undefined
+  /** Offer for this long at most, ms from the first record. */
+  readonly offerMs?: number | undefined
 }
 
 /** The partition key every hot record has. */
@@ -84,7 +93,9 @@ export const make = (
   let start = 0
   let from = 0
   let until = 0
+  let offered = 0
   const first = keys.firstIndex
+  const offerMs = keys.offerMs ?? Infinity
   // Pacing in steps of about 10 ms of records keeps timer overhead out of the measurement.
   const step = ratePerSecond === undefined ? 1024 : Math.max(1, Math.floor(ratePerSecond / 100))
   return {
@@ -92,8 +103,19 @@ export const make = (
     recordBytes,
     payload: (index) => payload(first + index, recordBytes),
     partitionKey: (index) => isHot(first + index, keys.hotKeyShare) ? HOT_KEY : `k${first + index}`,
-    keyed: keys.hotKeyShare > 0,
+    keyed: keys.hotKeyShare > 0 || keys.keyed === true,
     window: () => ({ from, until }),
+    offered: () => offered,
+    more: (index) => {
+      if (index >= records) return false
+      if (index > 0 && performance.now() - start >= offerMs) {
+        // The offer ends when its time is up: the window with it, whenever the writer took its last record.
+        if (until === 0) until = Math.min(Date.now(), from + offerMs)
+        return false
+      }
+      offered = index + 1
+      return true
+    },
     pace: (index) => {
       if (index === 0) {
         start = performance.now()

@@ -3,7 +3,15 @@
  */
 import { writers } from "./Job.js"
 import { delivered, type Results, type Run, type Source, type Summary, type Target } from "./Results.js"
-import { type Case, gaugeCapacity, streamCapacity } from "./Scenarios.js"
+import {
+  type Case,
+  gaugeCapacity,
+  keyedRecordBytes,
+  SHARD_BYTES_PER_SECOND,
+  SHARD_RECORDS_PER_SECOND,
+  streamCapacity
+} from "./Scenarios.js"
+import { aggregationCeiling } from "./Utilization.js"
 
 type Align = "left" | "right"
 
@@ -125,7 +133,53 @@ const splitSeconds = (testCase: Case, runs: ReadonlyArray<Run>) =>
     return [{ writer, split: run.split, headers, rows, align }]
   })
 
+// The aggregation case's table: user records stored and how fast, the byte capacity they filled, what it cost.
+const aggregatedRows = (testCase: Case, summaries: ReadonlyArray<Summary>) => {
+  const headers = [
+    "writer",
+    "offered",
+    "stored",
+    "dups",
+    "missing",
+    "user rec/s",
+    "x plain",
+    "user rec/record",
+    "sent",
+    "refused",
+    "byte capacity used",
+    "Kinesis bytes",
+    "CPU us/rec",
+    "result"
+  ]
+  const align: Array<Align> = [...headers.map((): Align => "right")]
+  align[0] = "left"
+  align[align.length - 1] = "left"
+  const rows = writers.flatMap((writer) => {
+    const s = summaries.find((summary) => summary.case === testCase.id && summary.writer === writer)
+    if (s === undefined) return []
+    const offered = s.stored - s.duplicates + s.missing
+    return [[
+      writer,
+      num(offered),
+      num(s.stored),
+      num(s.duplicates),
+      num(s.missing),
+      num(s.recordsPerSecond),
+      s.plainRatio === undefined ? "n/a" : num(s.plainRatio, 2),
+      num(s.usersPerRecord, 1),
+      num(s.sent),
+      pct(s.refusedShare),
+      pct(s.capacityShare),
+      pct(s.storedShare),
+      num(s.cpuMicrosPerRecord, 1),
+      verdict(s)
+    ]]
+  })
+  return { headers, rows, align }
+}
+
 const caseRows = (testCase: Case, summaries: ReadonlyArray<Summary>, runs: ReadonlyArray<Run>) => {
+  if (testCase.gauge === "stream-bytes") return aggregatedRows(testCase, summaries)
   if (testCase.gauge !== undefined) return gaugedRows(testCase, summaries, runs)
   const limited = testCase.limits
   const headers = [
@@ -200,6 +254,17 @@ const gaugeNote = (testCase: Case) => {
       return `; the hot shard gets ${num(testCase.hotKeyShare * 100)}% of the records plus its part of the rest, so ` +
         `the stream takes ${num(streamCapacity(testCase))} records/s at most; hot shard used: what it stored while ` +
         `records were offered, over what its ${num(gaugeCapacity(testCase))} records/s (plus a second of burst) allowed`
+    case "stream-bytes": {
+      const ceiling = aggregationCeiling(testCase.recordBytes)
+      const most = ceiling * streamCapacity(testCase)
+      return `; the stream takes ${num(testCase.shards * SHARD_BYTES_PER_SECOND / 2 ** 20)} MiB/s, ` +
+        `${num(streamCapacity(testCase))} user records/s of ${keyedRecordBytes(testCase)} bytes if their bytes ` +
+        `alone filled it; in full aggregates (50 KiB) they fill at most ${pct(ceiling)} of it (the format's own ` +
+        `bytes), ${num(most)} user records/s, ${num(most / (testCase.shards * SHARD_RECORDS_PER_SECOND), 2)}x ` +
+        "what the record limit lets plain records reach; byte capacity used: the bytes of the user records (data + " +
+        "partition key) stored while records were offered, over what the stream's " +
+        `${num(testCase.shards * SHARD_BYTES_PER_SECOND / 2 ** 20)} MiB/s (plus a second of burst per shard) allowed`
+    }
     case "after-split":
       return `; the shard is split at the middle of its range ${testCase.splitAfterSeconds} s after the first ` +
         "record; capacity used: what the new shards stored from the split to the last record offered, over what " +
@@ -209,11 +274,16 @@ const gaugeNote = (testCase: Case) => {
 
 const caseNote = (testCase: Case, mode: string) =>
   (testCase.processes > 1 ? `${testCase.processes} processes, each offering ` : "") +
-  `${testCase.records.toLocaleString("en-US")} records of ${testCase.recordBytes} bytes, ${testCase.shards} ` +
+  (testCase.offerSeconds === undefined ? `${testCase.records.toLocaleString("en-US")} records` : "Records") +
+  ` of ${testCase.recordBytes} bytes` + (testCase.keyed ? " with keys `k<index>`" : "") +
+  `, ${testCase.shards} ` +
   (testCase.shards === 1 ? "shard" : "shards") +
   (testCase.ratePerSecond === undefined ?
     ", offered as fast as each writer takes them" :
     `, offered at ${testCase.ratePerSecond.toLocaleString("en-US")} records/s`) +
+  (testCase.offerSeconds === undefined ?
+    "" :
+    ` for ${testCase.offerSeconds} s (each writer is offered what it takes in that time, then settles it)`) +
   gaugeNote(testCase) +
   `; median of ${testCase.rounds} round(s) (${mode})`
 

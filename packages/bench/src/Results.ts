@@ -1,5 +1,5 @@
 /**
- * What a bench run found: every run as measured, each writer's medians per case, and the targets of issues 4 and 7
+ * What a bench run found: every run as measured, each writer's medians per case, and the targets of issues 4, 7 and 8
  * checked against them. This is what `results.json` holds, and what the table, chart and README are made from.
  */
 import type { CoreMeasured } from "./Core.js"
@@ -27,6 +27,8 @@ export interface Run {
   readonly recordsPerSecond: number | undefined
   /** Records per second over the hand loop's in the same round. */
   readonly ratio: number | undefined
+  /** Records per second over plain effect-kinesis's in the same round (the aggregation case). */
+  readonly plainRatio: number | undefined
   readonly cpuMicrosPerRecord: number | undefined
   readonly baselineRssMiB: number | undefined
   readonly baselineHeapMiB: number | undefined
@@ -42,6 +44,11 @@ export interface Run {
   /** Records offered (by every process of the run), and copies of them read back. */
   readonly records: number
   readonly stored: number
+  /** Bytes (data + partition keys) of the user records read back, copies included. */
+  readonly userBytes: number
+  /** Kinesis records the proxy counted stored (an aggregate is one), and their bytes. */
+  readonly kinesisRecords: number
+  readonly kinesisBytes: number
   /** Records the server received: first sends and re-sends. */
   readonly sent: number
   /** Refused over sent. */
@@ -51,10 +58,12 @@ export interface Run {
   readonly sendsPerRecord: number
   /**
    * Records stored over the most the case's shards could have stored in the seconds offered (cases with a gauge);
-   * `rateShare` leaves the shards' burst out of that most.
+   * `rateShare` leaves the shards' burst out of that most; `storedShare` is what the proxy counted (for the byte
+   * gauge, Kinesis bytes, aggregation overhead included, where capacity used counts user bytes).
    */
   readonly capacityShare: number | undefined
   readonly rateShare: number | undefined
+  readonly storedShare: number | undefined
   /** Seconds that capacity share was measured over. */
   readonly measuredSeconds: number | undefined
   /** The shard the hot-key case measured. */
@@ -88,8 +97,14 @@ export interface Summary {
   readonly ratio: number
   readonly ratioMin: number
   readonly ratioMax: number
+  /** Median records/s over plain effect-kinesis's in the same round (the aggregation case). */
+  readonly plainRatio: number | undefined
   /** Records per second over the stream's write capacity (cases with AWS limits only). */
   readonly capacityShare: number | undefined
+  /** Median of what the proxy counted over the same capacity (for the byte gauge: Kinesis bytes). */
+  readonly storedShare: number | undefined
+  /** Median user records stored per Kinesis record stored: 1 without aggregation. */
+  readonly usersPerRecord: number
   readonly cpuMicrosPerRecord: number
   readonly peakRssMiB: number
   readonly peakHeapMiB: number
@@ -115,7 +130,7 @@ export interface Summary {
   readonly errors: ReadonlyArray<string>
 }
 
-/** A target of issue 4 or 7, checked. */
+/** A target of issue 4, 7 or 8, checked. */
 export interface Target {
   readonly name: string
   readonly goal: string
@@ -173,7 +188,15 @@ export const merge = (earlier: Results, latest: Results): Results => {
   const again = new Set(sourcesOf(latest).flatMap((source) => source.cases))
   const kept = (id: string) => !again.has(id)
   // Cases of a results.json older than some fields: those fields at their defaults.
-  const defaults = { hotKeyShare: 0, processes: 1, splitAfterSeconds: undefined, gauge: undefined, writers: undefined }
+  const defaults = {
+    hotKeyShare: 0,
+    processes: 1,
+    keyed: false,
+    offerSeconds: undefined,
+    splitAfterSeconds: undefined,
+    gauge: undefined,
+    writers: undefined
+  }
   const cases = [
     ...earlier.plan.cases.filter((c) => kept(c.id)).map((c): Case => ({ ...defaults, ...c })),
     ...latest.plan.cases
@@ -199,8 +222,12 @@ export const merge = (earlier: Results, latest: Results): Results => {
 export const flatten = (testCase: Case, round: number, results: ReadonlyArray<RunResult>): Array<Run> => {
   const rate = (result: RunResult) =>
     result.measured === undefined ? undefined : result.records / (result.measured.elapsedMs / 1000)
-  const reference = results.find((result) => result.writer === baseline)
-  const referenceRate = reference !== undefined && isOk(reference) ? rate(reference) : undefined
+  const okRate = (writer: WriterName) => {
+    const reference = results.find((result) => result.writer === writer)
+    return reference !== undefined && isOk(reference) ? rate(reference) : undefined
+  }
+  const referenceRate = okRate(baseline)
+  const plainRate = testCase.gauge === "stream-bytes" ? okRate("effect-kinesis") : undefined
   return results.map((result, order): Run => {
     const measured = result.measured
     const recordsPerSecond = rate(result)
@@ -210,7 +237,7 @@ export const flatten = (testCase: Case, round: number, results: ReadonlyArray<Ru
       { from: measured.offeredFromMs, until: measured.offeredUntilMs }
     const used = testCase.gauge === undefined || window === undefined ?
       undefined :
-      Utilization.measure(testCase, result.server.seconds, window, result.split)
+      Utilization.measure(testCase, result.server.seconds, window, result.split, result.userBytes)
     return {
       case: testCase.id,
       round,
@@ -223,6 +250,7 @@ export const flatten = (testCase: Case, round: number, results: ReadonlyArray<Ru
       ratio: recordsPerSecond === undefined || referenceRate === undefined ?
         undefined :
         recordsPerSecond / referenceRate,
+      plainRatio: recordsPerSecond === undefined || plainRate === undefined ? undefined : recordsPerSecond / plainRate,
       cpuMicrosPerRecord: measured === undefined ? undefined : (measured.cpuMs * 1000) / result.records,
       baselineRssMiB: measured === undefined ? undefined : measured.baselineRssBytes / MiB,
       baselineHeapMiB: measured === undefined ? undefined : measured.baselineHeapBytes / MiB,
@@ -236,12 +264,16 @@ export const flatten = (testCase: Case, round: number, results: ReadonlyArray<Ru
       refused: result.server.refused,
       records: result.records,
       stored,
+      userBytes: result.userBytes,
+      kinesisRecords: Utilization.storedRecords(result.server.seconds),
+      kinesisBytes: Utilization.storedBytes(result.server.seconds),
       sent: result.server.offered,
       refusedShare: result.server.offered === 0 ? 0 : result.server.refused / result.server.offered,
       requestsPerRecord: result.server.requests / stored,
       sendsPerRecord: result.server.offered / stored,
       capacityShare: used?.capacityShare,
       rateShare: used?.rateShare,
+      storedShare: used?.storedShare,
       measuredSeconds: used?.seconds,
       hotShard: used?.hotShard,
       split: result.split === undefined || window === undefined ?
@@ -291,11 +323,14 @@ export const summarize = (cases: ReadonlyArray<Case>, runs: ReadonlyArray<Run>):
         ratio: median(ratios),
         ratioMin: ratios.length === 0 ? Number.NaN : Math.min(...ratios),
         ratioMax: ratios.length === 0 ? Number.NaN : Math.max(...ratios),
+        plainRatio: testCase.gauge === "stream-bytes" ? medianOf(mine, (run) => run.plainRatio) : undefined,
         capacityShare: testCase.gauge !== undefined ?
           medianOf(mine, (run) => run.capacityShare) :
           testCase.limits ?
           recordsPerSecond / (testCase.shards * SHARD_RECORDS_PER_SECOND) :
           undefined,
+        storedShare: testCase.gauge === undefined ? undefined : medianOf(mine, (run) => run.storedShare),
+        usersPerRecord: medianOf(mine, (run) => run.kinesisRecords === 0 ? undefined : run.stored / run.kinesisRecords),
         cpuMicrosPerRecord: medianOf(mine, (run) => run.cpuMicrosPerRecord),
         peakRssMiB: medianOf(mine, (run) => run.peakRssMiB),
         peakHeapMiB: medianOf(mine, (run) => run.peakHeapMiB),
@@ -404,6 +439,7 @@ export const targets = (summaries: ReadonlyArray<Summary>, core: CoreResult | un
     })
   }
   list.push(...shardTargets(summaries))
+  list.push(aggregationTarget(summaries))
   return list
 }
 
@@ -494,4 +530,30 @@ const shardTargets = (summaries: ReadonlyArray<Summary>): Array<Target> => {
       }
   )
   return list
+}
+
+/** The target of issue 8 for KPL aggregation: the share of the byte capacity user records fill, and sends refused. */
+export const AGGREGATION_GOAL = { capacity: 0.9, refused: 0.01 } as const
+
+const aggregationTarget = (summaries: ReadonlyArray<Summary>): Target => {
+  const find = (writer: WriterName) => summaries.find((s) => s.case === "aggregated" && s.writer === writer)
+  const name = "KPL aggregation"
+  const goal = `>= ${pct(AGGREGATION_GOAL.capacity)} of the stream's byte capacity in user records' bytes (4 shards, ` +
+    `100-byte records), <= ${pct(AGGREGATION_GOAL.refused)} of sends refused, every record delivered`
+  const mine = find("effect-kinesis-aggregated")
+  if (mine === undefined) return { name, goal, figure: "not run", met: undefined }
+  const plain = find("effect-kinesis")
+  const others = summaries.filter((s) => s.case === "aggregated" && s.writer !== "effect-kinesis-aggregated")
+  return {
+    name,
+    goal,
+    figure: `${pct(mine.capacityShare)} used, ${pct(mine.refusedShare)} refused, ` +
+      (plain === undefined ? "" : `${fmt(mine.plainRatio ?? Number.NaN, 1)}x plain's user records/s, `) +
+      `${fmt(mine.cpuMicrosPerRecord, 1)} us CPU per user record` +
+      (delivered(mine) ? "" : `, lost up to ${mine.missing}`) +
+      (others.length === 0 ? "" : "; ") +
+      others.map((s) => `${s.writer} ${pct(s.capacityShare)} used, ${pct(s.refusedShare)} refused`).join(", "),
+    met: delivered(mine) && (mine.capacityShare ?? 0) >= AGGREGATION_GOAL.capacity &&
+      mine.refusedShare <= AGGREGATION_GOAL.refused
+  }
 }

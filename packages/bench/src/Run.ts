@@ -17,6 +17,8 @@ const load = async (name: WriterName): Promise<Writer> => {
       return (await import("./writers/EffectKinesis.js")).defaults
     case "effect-kinesis-blind":
       return (await import("./writers/EffectKinesis.js")).blind
+    case "effect-kinesis-aggregated":
+      return (await import("./writers/EffectKinesis.js")).aggregated
     case "effect-kinesis-tuned":
       return (await import("./writers/EffectKinesis.js")).tunedWriter
     case "shutterstock":
@@ -54,7 +56,9 @@ export const runJob = async (job: Job, ready: () => Promise<void> = async () => 
   const baselineHeap = v8.getHeapStatistics()
   const offer = Offer.make(job.records, job.recordBytes, job.ratePerSecond, probe, {
     firstIndex: job.firstIndex ?? 0,
-    hotKeyShare: job.hotKeyShare ?? 0
+    hotKeyShare: job.hotKeyShare ?? 0,
+    keyed: job.keyed,
+    offerMs: job.offerMs
   })
   await ready()
   probe.start()
@@ -72,9 +76,9 @@ export const runJob = async (job: Job, ready: () => Promise<void> = async () => 
     baselineHeapBytes: baselineHeap.used_heap_size + baselineHeap.external_memory,
     peakRssBytes: peakRss(),
     peakHeapBytes: probe.peakHeap,
+    offered: offer.offered(),
     reportedFailed,
     offeredFromMs: offer.window().from,
     offeredUntilMs: offer.window().until
   }
 }
-

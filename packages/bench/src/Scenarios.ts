@@ -16,6 +16,7 @@ export type ScenarioId =
   | "hot-key"
   | "two-writers"
   | "split"
+  | "aggregated"
 
 /** Every scenario, in the order a run measures them. */
 export const scenarios: ReadonlyArray<ScenarioId> = [
@@ -27,6 +28,7 @@ export const scenarios: ReadonlyArray<ScenarioId> = [
   "hot-key",
   "two-writers",
   "split",
+  "aggregated",
   "core"
 ]
 
@@ -38,14 +40,21 @@ export const groups: Readonly<Record<string, ReadonlyArray<ScenarioId>>> = {
 /** The writers of the shard scenarios: shard-aware beside shard-blind beside the hand-written loop. */
 export const shardWriters: ReadonlyArray<WriterName> = ["effect-kinesis", "effect-kinesis-blind", "hand-loop"]
 
-/** The writers of the other scenarios but clean: shard-blind is a variant for the shard scenarios and clean's CPU. */
-const otherWriters: ReadonlyArray<WriterName> = writers.filter((writer) => writer !== "effect-kinesis-blind")
+/** The writers of the aggregation scenario: aggregated beside plain beside the hand-written loop. */
+export const aggregatedWriters: ReadonlyArray<WriterName> = ["effect-kinesis-aggregated", "effect-kinesis", "hand-loop"]
+
+/** The writers of clean: every one but the aggregating variant, which has a scenario of its own. */
+const cleanWriters: ReadonlyArray<WriterName> = writers.filter((writer) => writer !== "effect-kinesis-aggregated")
+
+/** The writers of the other scenarios: shard-blind is a variant for the shard scenarios and clean's CPU. */
+const otherWriters: ReadonlyArray<WriterName> = cleanWriters.filter((writer) => writer !== "effect-kinesis-blind")
 
 /**
  * What "capacity used" divides by, over the seconds records were being offered: the stream's record capacity, the
- * hottest shard's alone, or the stream's after the split (from the split on).
+ * hottest shard's alone, the stream's after the split (from the split on), or the stream's byte capacity (filled
+ * with user records' bytes).
  */
-export type Gauge = "stream" | "hot-shard" | "after-split"
+export type Gauge = "stream" | "hot-shard" | "after-split" | "stream-bytes"
 
 /** One set of conditions every writer runs under. */
 export interface Case {
@@ -67,6 +76,10 @@ export interface Case {
   readonly hotKeyShare: number
   /** Writer processes sending to the stream at once, each offering `records` at `ratePerSecond`. */
   readonly processes: number
+  /** Whether every writer uses the offer's keys (`k<index>`); otherwise this library makes its own. */
+  readonly keyed: boolean
+  /** Offer records for this long at most; undefined: until all `records` are offered. */
+  readonly offerSeconds: number | undefined
   /** Split the first shard at the middle of its range this long after the first record is offered. */
   readonly splitAfterSeconds: number | undefined
   /** How capacity used is measured; undefined: records/s over the whole run (cases with limits). */
@@ -95,6 +108,9 @@ export interface Plan {
 /** AWS's per-shard write limit in records per second, which binds first for records of 1 KiB or less. */
 export const SHARD_RECORDS_PER_SECOND = 1000
 
+/** AWS's per-shard write limit in bytes (data + partition keys) per second. */
+export const SHARD_BYTES_PER_SECOND = 1024 * 1024
+
 /** AWS's record capacity offered in the shard scenarios: 1.25x, over it, as the issue's targets say. */
 export const OVER_CAPACITY = 1.25
 
@@ -106,6 +122,8 @@ const base = {
   limits: false,
   hotKeyShare: 0,
   processes: 1,
+  keyed: false,
+  offerSeconds: undefined,
   splitAfterSeconds: undefined,
   gauge: undefined,
   writers: otherWriters
@@ -116,9 +134,17 @@ const base = {
  */
 export const hotShardShare = (hotKeyShare: number, shards: number): number => hotKeyShare + (1 - hotKeyShare) / shards
 
-/** Records per second the stream takes when every record goes through the case's bottleneck at its limit. */
+/** Bytes of a user record of a keyed case: its data and the key `k<index>`, of 7 bytes for most indexes. */
+export const keyedRecordBytes = (testCase: Case): number => testCase.recordBytes + 7
+
+/**
+ * Records per second the stream takes when every record goes through the case's bottleneck at its limit; for the
+ * byte gauge, user records whose bytes alone (no aggregation overhead) fill the shards' byte limit.
+ */
 export const streamCapacity = (testCase: Case): number =>
-  testCase.gauge === "hot-shard" ?
+  testCase.gauge === "stream-bytes" ?
+    testCase.shards * SHARD_BYTES_PER_SECOND / keyedRecordBytes(testCase) :
+    testCase.gauge === "hot-shard" ?
     SHARD_RECORDS_PER_SECOND / hotShardShare(testCase.hotKeyShare, testCase.shards) :
     testCase.gauge === "after-split" ?
     (testCase.shards + 1) * SHARD_RECORDS_PER_SECOND :
@@ -149,6 +175,9 @@ export const plan = (mode: "quick" | "full"): Plan => {
   const hotKey = 0.5
   const hotRate = Math.round(OVER_CAPACITY * SHARD_RECORDS_PER_SECOND / hotShardShare(hotKey, 4))
   const streamRate = OVER_CAPACITY * 4 * SHARD_RECORDS_PER_SECOND
+  // 1.25x the user records whose bytes fill 4 shards' byte limit: 49,000 a second, 12x the record limit.
+  const aggregatedRate = Math.round(OVER_CAPACITY * 4 * SHARD_BYTES_PER_SECOND / (100 + 7) / 1000) * 1000
+  const aggregatedSeconds = full ? 10 : 5
   return {
     mode,
     concurrency: 8,
@@ -240,6 +269,19 @@ export const plan = (mode: "quick" | "full"): Plan => {
         ...at(OVER_CAPACITY * 2 * SHARD_RECORDS_PER_SECOND, full ? 20 : 10),
         splitAfterSeconds: full ? 5 : 3,
         gauge: "after-split"
+      },
+      {
+        ...shardCase,
+        scenario: "aggregated",
+        id: "aggregated",
+        title: `KPL aggregation: 4 shards, offered ${OVER_CAPACITY}x their byte capacity in 100-byte user records`,
+        // The offer ends with its time: a writer held to 1,000 records a shard takes an eighth of what it could.
+        ...at(aggregatedRate, aggregatedSeconds),
+        offerSeconds: aggregatedSeconds,
+        keyed: true,
+        writers: aggregatedWriters,
+        rounds: full ? 3 : 1,
+        gauge: "stream-bytes"
       }
     ],
     core: { records: full ? 5_000_000 : 1_000_000, recordBytes: 100, rounds: full ? 5 : 3 }

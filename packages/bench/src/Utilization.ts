@@ -10,10 +10,16 @@
  * show a short window above 100% otherwise. The proxy counts a record when the emulator has stored it, a little
  * after it was let in; the time measured starts at the first record, and ends at the last whole second in which
  * records were being offered.
+ *
+ * The byte gauge (KPL aggregation) counts bytes the same way, the shards' byte limit in place of the record limit.
+ * The proxy counts the bytes of the Kinesis records stored, aggregation overhead included; the user records' share
+ * of them comes from the read-back (user bytes over Kinesis bytes, over the whole run), and capacity used is the
+ * bytes counted in the time measured times that share.
  */
 import type { KinesisProxy } from "@effect-kinesis/local"
+import { Aggregation } from "@effect-kinesis/writer"
 import type { Split } from "./Harness.js"
-import { type Case, SHARD_RECORDS_PER_SECOND } from "./Scenarios.js"
+import { type Case, SHARD_BYTES_PER_SECOND, SHARD_RECORDS_PER_SECOND } from "./Scenarios.js"
 
 /** A span of wall-clock time, epoch ms. */
 export interface Window {
@@ -26,6 +32,8 @@ export interface Second {
   readonly t: number
   readonly shard: string
   readonly stored: number
+  /** Bytes (data + partition keys) of the Kinesis records stored. */
+  readonly bytes: number
   readonly refused: number
 }
 
@@ -35,6 +43,11 @@ export interface Utilization {
   readonly capacityShare: number
   /** Records stored per second over the shards' limit alone, burst not counted: above 1 when a burst was spent. */
   readonly rateShare: number
+  /**
+   * What the proxy counted stored over the same capacity: for the byte gauge, the Kinesis records' bytes,
+   * aggregation overhead included (capacity used counts the user records' bytes); otherwise capacity used.
+   */
+  readonly storedShare: number
   /** The seconds measured. */
   readonly seconds: number
   /** The shard the hot-key gauge measured. */
@@ -62,17 +75,23 @@ export const relative = (seconds: ReadonlyArray<KinesisProxy.ShardSecond>, from:
     t: second.second - Math.floor(from / 1000),
     shard: second.shardId,
     stored: second.accepted,
+    bytes: second.acceptedBytes,
     refused: second.throttled + second.faulted
   }))
 
-/** Records stored per shard and second. */
+/** Records (or bytes) stored per shard and second. */
 type Stored = ReadonlyMap<string, ReadonlyMap<number, number>>
 
-const byShard = (seconds: ReadonlyArray<KinesisProxy.ShardSecond>): Stored => {
+const records = (second: KinesisProxy.ShardSecond) => second.accepted
+
+const byShard = (
+  seconds: ReadonlyArray<KinesisProxy.ShardSecond>,
+  count: (second: KinesisProxy.ShardSecond) => number = records
+): Stored => {
   const stored = new Map<string, Map<number, number>>()
   for (const second of seconds) {
     const shard = stored.get(second.shardId) ?? new Map<number, number>()
-    shard.set(second.second, (shard.get(second.second) ?? 0) + second.accepted)
+    shard.set(second.second, (shard.get(second.second) ?? 0) + count(second))
     stored.set(second.shardId, shard)
   }
   return stored
@@ -123,14 +142,30 @@ const storedIn = (stored: Stored, shards: ReadonlyArray<string>, which: Readonly
     0
   )
 
-/** What a run of `testCase` used of the stream; the window is when records were being offered. */
+/** Bytes of the Kinesis records the proxy counted stored, over the whole run. */
+export const storedBytes = (seconds: ReadonlyArray<KinesisProxy.ShardSecond>): number =>
+  seconds.reduce((sum, second) => sum + second.acceptedBytes, 0)
+
+/** Kinesis records the proxy counted stored, over the whole run (an aggregate is one). */
+export const storedRecords = (seconds: ReadonlyArray<KinesisProxy.ShardSecond>): number =>
+  seconds.reduce((sum, second) => sum + second.accepted, 0)
+
+/**
+ * What a run of `testCase` used of the stream; the window is when records were being offered. `userBytes`, the
+ * bytes of the user records read back, is what the byte gauge counts.
+ */
 export const measure = (
   testCase: Case,
   seconds: ReadonlyArray<KinesisProxy.ShardSecond>,
   window: Window,
-  split: Split | undefined
+  split: Split | undefined,
+  userBytes = 0
 ): Utilization => {
-  const stored = byShard(seconds)
+  const bytes = testCase.gauge === "stream-bytes"
+  const stored = bytes ? byShard(seconds, (second) => second.acceptedBytes) : byShard(seconds)
+  const kinesisBytes = bytes ? storedBytes(seconds) : 0
+  const userShare = bytes ? (kinesisBytes === 0 ? 0 : userBytes / kinesisBytes) : 1
+  const limit = bytes ? SHARD_BYTES_PER_SECOND : SHARD_RECORDS_PER_SECOND
   const from = testCase.gauge === "after-split" ? split?.atMs ?? Number.NaN : window.from
   const end = Math.floor(window.until / 1000) * 1000
   const span = Number.isFinite(from) ? Math.max(0, (end - from) / 1000) : 0
@@ -143,13 +178,14 @@ export const measure = (
     split?.children ?? [] :
     [...stored.keys()]
   // Shards that stored nothing are in the stream all the same: their capacity was there, unused.
-  const count = testCase.gauge === "stream" ? Math.max(testCase.shards, shards.length) : shards.length
+  const count = testCase.gauge === "stream" || bytes ? Math.max(testCase.shards, shards.length) : shards.length
   const total = storedIn(stored, shards, which)
-  const rate = count * span * SHARD_RECORDS_PER_SECOND
-  const burst = count * BURST_SECONDS * SHARD_RECORDS_PER_SECOND
+  const rate = count * span * limit
+  const burst = count * BURST_SECONDS * limit
   return {
-    capacityShare: span === 0 ? Number.NaN : total / (rate + burst),
-    rateShare: span === 0 ? Number.NaN : total / rate,
+    capacityShare: span === 0 ? Number.NaN : total * userShare / (rate + burst),
+    rateShare: span === 0 ? Number.NaN : total * userShare / rate,
+    storedShare: span === 0 ? Number.NaN : total / (rate + burst),
     seconds: span,
     hotShard,
     splitToCapacitySeconds: split === undefined ? undefined : splitToCapacity(seconds, split, window.until)
@@ -170,4 +206,34 @@ export const rateShare = (
   return which.length === 0 ?
     Number.NaN :
     storedIn(stored, [...stored.keys()], which) / (shards * which.length * SHARD_RECORDS_PER_SECOND)
+}
+
+/** The writer's default bounds of an aggregate: 50 KiB (the aggregate's partition key included) and 1,000 records. */
+const AGGREGATE_MAX_BYTES = 50 * 1024
+const AGGREGATE_MAX_RECORDS = 1000
+
+/**
+ * The most of a stream's byte capacity user records can fill when packed into full aggregates of the writer's
+ * default bounds: their bytes (data + partition key) over the aggregates' (magic number, protobuf, digest, key).
+ * The records are those of a keyed case: `recordBytes` of data, keys `k` and six digits.
+ */
+export const aggregationCeiling = (recordBytes: number): number => {
+  const data = new Uint8Array(recordBytes)
+  let userBytes = 0
+  let kinesisBytes = 0
+  let open = Aggregation.make()
+  const close = () => {
+    kinesisBytes += Aggregation.kinesisSize(open, Aggregation.PARTITION_KEY)
+    open = Aggregation.make()
+  }
+  for (let i = 0; i < 20 * AGGREGATE_MAX_RECORDS; i++) {
+    const record = { partitionKey: `k${100_000 + i}`, data }
+    const full = Aggregation.count(open) >= AGGREGATE_MAX_RECORDS ||
+      Aggregation.sizeWith(open, record) + Aggregation.PARTITION_KEY.length > AGGREGATE_MAX_BYTES
+    if (full) close()
+    Aggregation.add(open, record)
+    userBytes += recordBytes + record.partitionKey.length
+  }
+  close()
+  return userBytes / kinesisBytes
 }

@@ -10,8 +10,8 @@ import type { CoreMeasured } from "./Core.js"
 import { inChild, run, type RunResult, type RunSpec } from "./Harness.js"
 import { type WriterName, writers } from "./Job.js"
 import * as Machine from "./Machine.js"
-import * as Profile from "./Profile.js"
 import { howTo } from "./Method.js"
+import * as Profile from "./Profile.js"
 import * as Report from "./Report.js"
 import * as Results from "./Results.js"
 import * as Scenarios from "./Scenarios.js"
@@ -21,7 +21,7 @@ import { tuned } from "./writers/EffectKinesis.js"
 
 const usage = `usage: npm run bench -- [--full] [--only SCENARIO,...] [--writers a,b] [--rounds N] [--out DIR]
                           [--merge] [--profile DIR]
---writers: these writers in every case (default: each case's own; the shard scenarios run three)
+--writers: these writers in every case (default: each case's own; the shard and aggregation scenarios run three)
 --merge: keep the cases of DIR/results.json this run does not measure (with --only)
 scenarios: ${Scenarios.scenarios.join(", ")}; groups: ${
   Object.entries(Scenarios.groups).map(([name, ids]) => `${name} (${ids.join(", ")})`).join(", ")
@@ -88,7 +88,9 @@ const localOptions = (testCase: Scenarios.Case, round: number): RunSpec["local"]
 })
 
 const expectedSeconds = (testCase: Scenarios.Case) =>
-  testCase.ratePerSecond === undefined ?
+  testCase.offerSeconds !== undefined ?
+    testCase.offerSeconds + 5 :
+    testCase.ratePerSecond === undefined ?
     testCase.records / 5_000 :
     testCase.records * testCase.processes /
     Math.min(testCase.ratePerSecond * testCase.processes, testCase.shards * Scenarios.SHARD_RECORDS_PER_SECOND)
@@ -99,7 +101,7 @@ const pct = (share: number) => Number.isFinite(share) ? `${(share * 100).toFixed
 const usedNote = (testCase: Scenarios.Case, result: RunResult) => {
   if (testCase.gauge === undefined || result.measured === undefined) return ""
   const window = { from: result.measured.offeredFromMs, until: result.measured.offeredUntilMs }
-  const used = Utilization.measure(testCase, result.server.seconds, window, result.split)
+  const used = Utilization.measure(testCase, result.server.seconds, window, result.split, result.userBytes)
   const refused = result.server.offered === 0 ? 0 : result.server.refused / result.server.offered
   const split = used.splitToCapacitySeconds === undefined ?
     "" :
@@ -134,6 +136,8 @@ const main = async () => {
           hotKeyShare: testCase.hotKeyShare,
           processes: testCase.processes,
           splitAfterMs: testCase.splitAfterSeconds === undefined ? undefined : testCase.splitAfterSeconds * 1000,
+          keyed: testCase.keyed,
+          offerMs: testCase.offerSeconds === undefined ? undefined : testCase.offerSeconds * 1000,
           recordBytes: testCase.recordBytes,
           shards: testCase.shards,
           ratePerSecond: testCase.ratePerSecond,
@@ -151,7 +155,9 @@ const main = async () => {
           `${Math.round(result.records / (result.measured.elapsedMs / 1000)).toLocaleString("en-US")} rec/s`
         const status = result.error !== undefined ?
           `FAILED ${result.error.split("\n")[0]}` :
-          result.tally.missing > 0 ? `LOST ${result.tally.missing}` : "ok"
+          result.tally.missing > 0
+          ? `LOST ${result.tally.missing}`
+          : "ok"
         const where = `${testCase.id} round ${round + 1}/${testCase.rounds}`
         console.log(`  ${where} ${writer.padEnd(22)} ${rate.padStart(14)}  ${status}${usedNote(testCase, result)}`)
       }

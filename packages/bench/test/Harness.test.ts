@@ -1,7 +1,7 @@
 import { KinesisClient, PutRecordsCommand } from "@aws-sdk/client-kinesis"
 import { LocalKinesis } from "@effect-kinesis/local"
-import { NodeHttpHandler } from "@smithy/node-http-handler"
 import { describe, expect, it } from "@effect/vitest"
+import { NodeHttpHandler } from "@smithy/node-http-handler"
 import * as Effect from "effect/Effect"
 import * as Chart from "../src/Chart.js"
 import { inProcess, run, verify } from "../src/Harness.js"
@@ -123,53 +123,141 @@ describe("Harness", () => {
     expect(Utilization.rateShare(seconds, { from: 13_500, until: 16_000 }, 2)).toBeCloseTo(3_940 / 4_000)
   })
 
-  it.effect("runs two writer processes on one stream through a split, every record read back once", () =>
-    Effect.gen(function*() {
-      const testCase: Scenarios.Case = {
-        ...Scenarios.plan("quick").cases.find((c) => c.id === "split")!,
-        records: 1_000,
-        ratePerSecond: 1_000,
-        processes: 2,
-        splitAfterSeconds: 0.3
-      }
-      const result = yield* Effect.promise(() =>
-        run("effect-kinesis", {
-          records: testCase.records,
-          recordBytes: testCase.recordBytes,
-          shards: testCase.shards,
-          ratePerSecond: testCase.ratePerSecond,
-          concurrency: 4,
-          maxSockets: 4,
-          local: { limits: true },
-          fork: { timeoutMs: 30_000 },
-          processes: testCase.processes,
-          splitAfterMs: testCase.splitAfterSeconds! * 1000,
-          executor: inProcess
+  it("measures the byte capacity user records filled, from the proxy's Kinesis bytes and the read-back's share", () => {
+    const testCase = Scenarios.plan("quick").cases.find((c) => c.id === "aggregated")!
+    const second = (s: number, shardId: string, bytes: number) => ({
+      stream: "bench",
+      shardId,
+      second: s,
+      accepted: 10,
+      acceptedBytes: bytes,
+      throttled: 0,
+      faulted: 0
+    })
+    const MiB = 1024 * 1024
+    // Offered from 10.5 s to 13.2 s: seconds 10 to 12 measured, 4 shards full in 11 and 12, half full in 10.
+    const seconds = ["0", "1", "2", "3"].flatMap((shard) => [
+      second(10, shard, MiB / 2),
+      second(11, shard, MiB),
+      second(12, shard, MiB),
+      second(13, shard, MiB)
+    ])
+    const kinesisBytes = Utilization.storedBytes(seconds)
+    expect(kinesisBytes).toBe(14 * MiB)
+    // The user records are 90% of the Kinesis bytes stored: 10 MiB of them in the window's 11.2 MiB of Kinesis bytes.
+    const used = Utilization.measure(testCase, seconds, { from: 10_500, until: 13_200 }, undefined, 0.9 * kinesisBytes)
+    expect(used.seconds).toBeCloseTo(2.5)
+    expect(used.storedShare).toBeCloseTo(10 * MiB / (4 * 3.5 * MiB))
+    expect(used.capacityShare).toBeCloseTo(0.9 * 10 * MiB / (4 * 3.5 * MiB))
+    // Full aggregates of 100-byte records with 7-byte keys: the format's own bytes are about 8% of them.
+    expect(Utilization.aggregationCeiling(100)).toBeGreaterThan(0.9)
+    expect(Utilization.aggregationCeiling(100)).toBeLessThan(0.95)
+  })
+
+  it.effect(
+    "runs the aggregating writer for a time-bounded offer, every user record read back once",
+    () =>
+      Effect.gen(function*() {
+        const testCase: Scenarios.Case = {
+          ...Scenarios.plan("quick").cases.find((c) => c.id === "aggregated")!,
+          records: 20_000,
+          ratePerSecond: 10_000,
+          offerSeconds: 0.4
+        }
+        const result = yield* Effect.promise(() =>
+          run("effect-kinesis-aggregated", {
+            records: testCase.records,
+            recordBytes: testCase.recordBytes,
+            shards: 2,
+            ratePerSecond: testCase.ratePerSecond,
+            concurrency: 4,
+            maxSockets: 4,
+            local: { limits: true },
+            fork: { timeoutMs: 30_000 },
+            keyed: testCase.keyed,
+            offerMs: testCase.offerSeconds! * 1000,
+            executor: inProcess
+          })
+        )
+        expect(result.error).toBeUndefined()
+        // The offer ended with its time, far short of its records; the read-back counts what was offered.
+        expect(result.records).toBeGreaterThan(1_000)
+        expect(result.records).toBeLessThan(testCase.records)
+        expect(result.tally).toEqual({
+          expected: result.records,
+          delivered: result.records,
+          missing: 0,
+          duplicates: 0,
+          foreign: 0
         })
-      )
-      expect(result.error).toBeUndefined()
-      expect(result.tally).toEqual({ expected: 2_000, delivered: 2_000, missing: 0, duplicates: 0, foreign: 0 })
-      expect(result.split?.children).toHaveLength(2)
-      expect(result.server.offered).toBeGreaterThanOrEqual(2_000)
-      const [flat] = Results.flatten(testCase, 0, [result])
-      expect(flat.ok).toBe(true)
-      expect(flat.stored).toBe(2_000)
-      expect(flat.split?.parent).toBe(result.split?.parent)
-      expect(flat.seconds?.some((second) => result.split!.children.includes(second.shard))).toBe(true)
-      // The report, the chart and the targets are made of such runs.
-      const plan = { ...Scenarios.plan("quick"), cases: [testCase] }
-      const summaries = Results.summarize(plan.cases, [flat])
-      const results: Results.Results = {
-        machine: { date: "", cpu: "", cores: 2, memoryGiB: 1, node: "", platform: "", loadAverage: 0, revision: "" },
-        plan,
-        settings: { tuned: {}, handLoop: "" },
-        runs: [flat],
-        summaries,
-        core: undefined,
-        targets: Results.targets(summaries, undefined)
-      }
-      expect(results.targets.find((target) => target.name === "split")?.figure).toMatch(/^0 missing, 0 duplicates/)
-      expect(Report.markdown(results, "")).toContain("split")
-      expect(Chart.svg(results)).toContain("</svg>")
-    }), 30_000)
+        expect(result.userBytes).toBe(
+          Array.from({ length: result.records }, (_, i) => testCase.recordBytes + `k${i}`.length)
+            .reduce((sum, bytes) => sum + bytes, 0)
+        )
+        const [flat] = Results.flatten(testCase, 0, [result])
+        expect(flat.ok).toBe(true)
+        // Many user records a Kinesis record, whose bytes hold theirs and the format's own.
+        expect(flat.kinesisRecords).toBeLessThan(flat.stored / 10)
+        expect(flat.kinesisBytes).toBeGreaterThan(flat.userBytes)
+        const plan = { ...Scenarios.plan("quick"), cases: [testCase] }
+        const summaries = Results.summarize(plan.cases, [flat])
+        const target = Results.targets(summaries, undefined).find((t) => t.name === "KPL aggregation")
+        expect(target?.figure).toMatch(/used, .* refused/)
+      }),
+    30_000
+  )
+
+  it.effect(
+    "runs two writer processes on one stream through a split, every record read back once",
+    () =>
+      Effect.gen(function*() {
+        const testCase: Scenarios.Case = {
+          ...Scenarios.plan("quick").cases.find((c) => c.id === "split")!,
+          records: 1_000,
+          ratePerSecond: 1_000,
+          processes: 2,
+          splitAfterSeconds: 0.3
+        }
+        const result = yield* Effect.promise(() =>
+          run("effect-kinesis", {
+            records: testCase.records,
+            recordBytes: testCase.recordBytes,
+            shards: testCase.shards,
+            ratePerSecond: testCase.ratePerSecond,
+            concurrency: 4,
+            maxSockets: 4,
+            local: { limits: true },
+            fork: { timeoutMs: 30_000 },
+            processes: testCase.processes,
+            splitAfterMs: testCase.splitAfterSeconds! * 1000,
+            executor: inProcess
+          })
+        )
+        expect(result.error).toBeUndefined()
+        expect(result.tally).toEqual({ expected: 2_000, delivered: 2_000, missing: 0, duplicates: 0, foreign: 0 })
+        expect(result.split?.children).toHaveLength(2)
+        expect(result.server.offered).toBeGreaterThanOrEqual(2_000)
+        const [flat] = Results.flatten(testCase, 0, [result])
+        expect(flat.ok).toBe(true)
+        expect(flat.stored).toBe(2_000)
+        expect(flat.split?.parent).toBe(result.split?.parent)
+        expect(flat.seconds?.some((second) => result.split!.children.includes(second.shard))).toBe(true)
+        // The report, the chart and the targets are made of such runs.
+        const plan = { ...Scenarios.plan("quick"), cases: [testCase] }
+        const summaries = Results.summarize(plan.cases, [flat])
+        const results: Results.Results = {
+          machine: { date: "", cpu: "", cores: 2, memoryGiB: 1, node: "", platform: "", loadAverage: 0, revision: "" },
+          plan,
+          settings: { tuned: {}, handLoop: "" },
+          runs: [flat],
+          summaries,
+          core: undefined,
+          targets: Results.targets(summaries, undefined)
+        }
+        expect(results.targets.find((target) => target.name === "split")?.figure).toMatch(/^0 missing, 0 duplicates/)
+        expect(Report.markdown(results, "")).toContain("split")
+        expect(Chart.svg(results)).toContain("</svg>")
+      }),
+    30_000
+  )
 })

@@ -4,8 +4,8 @@
  * agent's `maxSockets` is what bounds it. It retries a request that fails as a whole, twice; records a response
  * marks as failed are not retried (its code never reads `FailedRecordCount`).
  */
-import AWS from "aws-sdk"
 import KinesisWritable from "aws-kinesis-writable"
+import AWS from "aws-sdk"
 import { once } from "node:events"
 import * as Clients from "../Clients.js"
 import type { Job } from "../Job.js"
@@ -47,7 +47,7 @@ export const prepare: Writer = async (job: Job) => {
           check()
         })
       }
-      for (let i = 0; i < offer.records; i++) {
+      for (let i = 0; offer.more(i); i++) {
         const paced = offer.pace(i)
         if (paced !== undefined) await paced
         // Its input is JSON text (it parses strings); the payload is a JSON string literal, sent back byte for byte.

@@ -1,7 +1,8 @@
 /**
  * This library, used the way its README shows: `enqueue` each record in an `Effect.gen` loop, then `flush`.
  * `defaults` takes every default (shard-aware); `blind` turns shard awareness off, as the writer was before it;
- * `tuned` raises `maxInFlight` and the buffer and shortens `linger`.
+ * `aggregated` packs records into KPL aggregates (`aggregate: true`); `tuned` raises `maxInFlight` and the buffer
+ * and shortens `linger`.
  */
 import { Kinesis, KinesisWriter } from "@effect-kinesis/writer"
 import * as Effect from "effect/Effect"
@@ -19,7 +20,7 @@ const make = (options: Omit<KinesisWriter.Options, "stream">): Writer => async (
     run: (offer: Offer) =>
       Effect.gen(function*() {
         const writer = yield* KinesisWriter.make({ ...options, stream: job.stream })
-        for (let i = 0; i < offer.records; i++) {
+        for (let i = 0; offer.more(i); i++) {
           const paced = offer.pace(i)
           if (paced !== undefined) yield* Effect.promise(() => paced)
           // Its own random keys unless the scenario chooses them (a hot key): those are what its users get.
@@ -39,4 +40,5 @@ const make = (options: Omit<KinesisWriter.Options, "stream">): Writer => async (
 
 export const defaults: Writer = make({})
 export const blind: Writer = make({ shardAware: false })
+export const aggregated: Writer = make({ aggregate: true })
 export const tunedWriter: Writer = make(tuned)

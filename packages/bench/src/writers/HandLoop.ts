@@ -108,7 +108,7 @@ export const prepare: Writer = async (job: Job) => {
       }
 
       const workers = Array.from({ length: job.concurrency }, worker)
-      for (let i = 0; i < offer.records; i++) {
+      for (let i = 0; offer.more(i); i++) {
         const paced = offer.pace(i)
         if (paced !== undefined) await paced
         fresh.push({

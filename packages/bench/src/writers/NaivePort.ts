@@ -46,7 +46,7 @@ export const prepare: Writer = async (job: Job) => {
   return {
     run: async (offer: Offer) => {
       const writer = new NaiveWriter(client, job.stream)
-      for (let i = 0; i < offer.records; i++) {
+      for (let i = 0; offer.more(i); i++) {
         const paced = offer.pace(i)
         if (paced !== undefined) await paced
         await writer.enqueue(offer.payload(i), offer.partitionKey(i))

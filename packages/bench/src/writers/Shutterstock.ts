@@ -31,7 +31,7 @@ export const prepare: Writer = async (job: Job) => {
         batch = []
         return writer.send(command)
       }
-      for (let i = 0; i < offer.records; i++) {
+      for (let i = 0; offer.more(i); i++) {
         const paced = offer.pace(i)
         if (paced !== undefined) {
           await paced
