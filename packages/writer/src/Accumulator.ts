@@ -26,8 +26,8 @@ export interface Pacing {
   readonly spend: (shard: string, records: number, bytes: number, now: number) => void
   /** The earliest moment the shard can take `records` records of `bytes` bytes. */
   readonly readyAt: (shard: string, records: number, bytes: number, now: number) => number
-  /** The shard refused records (`refusedShare` of what the request sent it) of a request sent at `sentAt`. */
-  readonly throttled: (shard: string, sentAt: number, now: number, refusedShare?: number | undefined) => void
+  /** The shard refused records (`refused` of them, when counted) of a request sent at `sentAt`. */
+  readonly throttled: (shard: string, sentAt: number, now: number, refused?: Refused | undefined) => void
   /** The shard stored `records` records. */
   readonly succeeded: (shard: string, records: number, now: number) => void
 }
@@ -438,7 +438,7 @@ export const poll = <T>(acc: Accumulator<T>, now: number): Plan<T> => {
 }
 
 const decide = <T>(acc: Accumulator<T>, now: number): Plan<T> => {
-  const { limits, lingerMillis, maxInFlight, ordered, pacing } = acc.options
+  const { aggregation, limits, lingerMillis, maxInFlight, ordered, pacing } = acc.options
   if (acc.inFlight.size >= maxInFlight) return sleep(Infinity)
   if (acc.routePending && !acc.closing) return sleep(Infinity)
   if (ordered && acc.staleInFlight > 0) return sleep(Infinity)
@@ -478,8 +478,13 @@ const decide = <T>(acc: Accumulator<T>, now: number): Plan<T> => {
       if (first.seq <= acc.urgentUpTo) lineUrgent = true
     }
     if (count === 0) continue
-    let records = count
+    // What the line's records make in Kinesis records: packed into aggregates, far fewer than user records.
+    const entries = aggregation !== undefined && waitingKeys === undefined && isPacked(acc, line) ?
+      Math.max(Math.ceil(bytes / aggregation.maxBytes), Math.ceil(count / aggregation.maxRecords)) :
+      count
+    let records = count // the most entries the line may put in this request (its record budget)
     let budgetBytes = Infinity
+    let entriesNow = entries
     if (pacing !== undefined && line.shard !== BLIND) {
       const budget = pacing.available(line.shard, now)
       if (budget.records < 1 || budget.bytes <= 0) {
@@ -488,14 +493,15 @@ const decide = <T>(acc: Accumulator<T>, now: number): Plan<T> => {
         refillAt = Math.min(refillAt, pacing.readyAt(line.shard, 1, first.size, now))
         continue
       }
-      if (budget.records < count || budget.bytes < bytes) {
+      if (budget.records < entries || budget.bytes < bytes) {
         heldBack = true
         records = Math.min(count, Math.floor(budget.records))
+        entriesNow = Math.min(entries, Math.floor(budget.records))
         budgetBytes = budget.bytes
         bytes = Math.min(bytes, budget.bytes)
       }
     }
-    sendable += records
+    sendable += entriesNow
     sendableBytes += bytes
     if (lineUrgent) urgent = true
     if (oldest + lingerMillis < lingerAt) lingerAt = oldest + lingerMillis
@@ -514,6 +520,10 @@ const decide = <T>(acc: Accumulator<T>, now: number): Plan<T> => {
   // With `ordered`, every record that could go may wait for a key in flight: a settled request wakes the caller.
   return batch === undefined ? sleep(wakeAt) : { _tag: "Send", batch }
 }
+
+// Whether the line's records go into aggregates: its shard is known, and no aggregate of it landed elsewhere.
+const isPacked = <T>(acc: Accumulator<T>, line: Line<T>): boolean =>
+  line.shard !== BLIND && !acc.misplacing.has(line.shard) && acc.shardStarts.has(line.shard)
 
 const firstSendable = <T>(line: Line<T>, now: number): Held<T> => {
   for (const held of line.retries) if (held.readyAt <= now) return held
@@ -585,7 +595,7 @@ const build = <T>(
     }
     // Aggregates of this line: only where its shard is known, since a KCL drops a user record whose hash key is not
     // in the range of the shard that stored its aggregate.
-    const shardStart = aggregation !== undefined && skip === undefined && !acc.misplacing.has(line.shard) ?
+    const shardStart = aggregation !== undefined && skip === undefined && isPacked(acc, line) ?
       acc.shardStarts.get(line.shard) :
       undefined
     const closeOpen = () => {
@@ -792,14 +802,20 @@ export const retry = <T>(acc: Accumulator<T>, again: ReadonlyArray<Held<T>>): vo
 
 const bySeq = <T>(a: Held<T>, b: Held<T>) => a.seq - b.seq
 
+/** How much of a request a shard refused: Kinesis records (an aggregate is one) and their bytes. */
+export interface Refused {
+  readonly records: number
+  readonly bytes: number
+}
+
 /** What a request's response said of each shard it carried records for, for the pacing. */
 export interface Feedback {
   /** Shards that refused records for their throughput (read before `retry` moves the records). */
   readonly throttled: ReadonlySet<string>
   /** Records stored, by the shard they were sent for. */
   readonly stored: ReadonlyMap<string, number>
-  /** Records refused for their shard's throughput, by shard, when counted: the rate goes down by that share. */
-  readonly refused?: ReadonlyMap<string, number> | undefined
+  /** Kinesis records and bytes refused for their shard's throughput, by shard, when counted. */
+  readonly refused?: ReadonlyMap<string, Refused> | undefined
 }
 
 /**
@@ -823,11 +839,7 @@ export const finish = <T>(acc: Accumulator<T>, batch: Outgoing<T>, feedback: Fee
     const line = acc.lines.get(shard)
     if (line !== undefined) line.inFlight--
     if (pacing === undefined || shard === BLIND || feedback === undefined) continue
-    if (feedback.throttled.has(shard)) {
-      const refused = feedback.refused?.get(shard)
-      const sent = batch.perShard.get(shard)!
-      pacing.throttled(shard, batch.sentAt, now, refused === undefined ? undefined : refused / sent)
-    }
+    if (feedback.throttled.has(shard)) pacing.throttled(shard, batch.sentAt, now, feedback.refused?.get(shard))
     else {
       const stored = feedback.stored.get(shard) ?? 0
       if (stored > 0) pacing.succeeded(shard, stored, now)

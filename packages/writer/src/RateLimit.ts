@@ -191,21 +191,26 @@ export const spend = (limit: RateLimit, shardId: string, records: number, bytes:
 /**
  * The shard refused records of a request sent at `sentAt` as over its limit: lowers its rate and empties its
  * buckets, once per round (a throttle of a request sent before the last decrease changes nothing: it was sent
- * at the rate that decrease already corrected). Given the share of the request's records for the shard that were
- * refused, the rate goes down by that share, at most by `DECREASE`: a writer alone on a shard that overshot by a
- * few records (clocks and latencies never agree exactly) loses a few percent, not a fifth, while writers that
- * overload a shard together are refused a large share and back off by the whole step.
+ * at the rate that decrease already corrected). Given what was refused (records and bytes), the rate goes down
+ * by that overshoot as a share of a second of the shard's limits, between `MAX_DECREASE` and `DECREASE`: a writer
+ * alone on a shard that overshot by a few records (clocks and latencies never agree exactly) loses a few percent,
+ * not a fifth, while writers that overload a shard together are refused much more and back off by the whole step.
  */
 export const throttled = (
   limit: RateLimit,
   shardId: string,
   sentAt: number,
   now: number,
-  refusedShare?: number | undefined
+  refused?: { readonly records: number; readonly bytes: number } | undefined
 ): void => {
   const budget = budgetAt(limit, shardId, now)
   if (sentAt <= budget.decreasedAt) return
-  const factor = refusedShare === undefined ? DECREASE : Math.max(DECREASE, Math.min(MAX_DECREASE, 1 - refusedShare))
+  // How far over its limits the shard was pushed, as a share of a second of them: the overshoot, whatever the size
+  // of the request (one refused 30 KB aggregate is 3% of a shard's second, not half of a two-aggregate request).
+  const overshoot = refused === undefined ?
+    undefined :
+    Math.max(refused.records / limit.recordsPerSecond, refused.bytes / limit.bytesPerSecond)
+  const factor = overshoot === undefined ? DECREASE : Math.max(DECREASE, Math.min(MAX_DECREASE, 1 - overshoot))
   budget.multiplier = Math.max(MIN_MULTIPLIER, budget.multiplier * factor)
   budget.decreasedAt = now
   // The shard said its budget is spent: what this writer's buckets still hold would be refused too.

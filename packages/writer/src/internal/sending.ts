@@ -335,7 +335,8 @@ export const send = (writer: Writer, batch: Accumulator.Outgoing<Ticket>): Effec
         const settlement = Batch.settle(batch.items ?? entries, response.right.Records, Retry.isRetriableCode)
         const throttled = new Set<string>()
         const stored = new Map<string, number>()
-        const refused = new Map<string, number>() // entries of the request (aggregates count once) by shard
+        // Kinesis records (an aggregate counts once) and their bytes refused, by shard: how far over its limits it went.
+        const refused = new Map<string, { records: number; bytes: number }>()
         feedback = { throttled, stored, refused }
         let moved = false
         // One error per distinct answer, not per record: building an Error captures a stack trace.
@@ -402,7 +403,12 @@ export const send = (writer: Writer, batch: Accumulator.Outgoing<Ticket>): Effec
           if (code === THROTTLED) {
             counters.throttled += members.length
             throttled.add(members[0].shard)
-            refused.set(members[0].shard, (refused.get(members[0].shard) ?? 0) + 1)
+            const over = refused.get(members[0].shard)
+            if (over === undefined) refused.set(members[0].shard, { records: 1, bytes: item.size })
+            else {
+              over.records++
+              over.bytes += item.size
+            }
             throttledRecords += members.length
             byShard.set(members[0].shard, (byShard.get(members[0].shard) ?? 0) + members.length)
           }
