@@ -341,8 +341,9 @@ const get = Command.make(
       if (flags.from !== "at-timestamp" && Option.isSome(flags.timestamp)) {
         return yield* usage("--timestamp goes with --from at-timestamp")
       }
-      const { layer } = yield* kinesisLayer(flags, false)
+      const { layer, server } = yield* kinesisLayer(flags, false)
       return yield* Get.run({
+        embedded: Option.isSome(server),
         stream: flags.stream,
         from: flags.from,
         timestamp: Option.getOrUndefined(flags.timestamp),

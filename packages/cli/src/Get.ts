@@ -39,6 +39,11 @@ export interface Config {
   readonly out?: Writable | undefined
   /** Where warnings go (standard error unless a test says otherwise). */
   readonly err?: ((text: string) => void) | undefined
+  /**
+   * The stream is in the embedded Kinesis: `at-timestamp` reads from the trim horizon and skips older records here,
+   * since kinesalite never answers GetShardIterator AT_TIMESTAMP for a shard with no record that recent.
+   */
+  readonly embedded?: boolean | undefined
 }
 
 // One shard being read.
@@ -141,7 +146,7 @@ export const run = (config: Config): Effect.Effect<number, never, Kinesis> => {
         input.ShardIteratorType = "AFTER_SEQUENCE_NUMBER"
         input.StartingSequenceNumber = reader.lastSequence
       } else if (reader.initial && config.from === "latest") input.ShardIteratorType = "LATEST"
-      else if (reader.initial && config.from === "at-timestamp") {
+      else if (reader.initial && config.from === "at-timestamp" && config.embedded !== true) {
         input.ShardIteratorType = "AT_TIMESTAMP"
         input.Timestamp = config.timestamp
       }
@@ -155,6 +160,10 @@ export const run = (config: Config): Effect.Effect<number, never, Kinesis> => {
       )
     }
 
+    // Records older than --timestamp, read only where the server could not start at it.
+    const tooOld = (reader: Reader, record: _Record) =>
+      config.embedded === true && reader.initial && config.from === "at-timestamp" &&
+      (record.ApproximateArrivalTimestamp?.getTime() ?? 0) < (config.timestamp?.getTime() ?? 0)
     let printed = 0
     let listedAt = Date.now()
     const limit = config.limit ?? Infinity
@@ -190,6 +199,7 @@ export const run = (config: Config): Effect.Effect<number, never, Kinesis> => {
         let text = ""
         for (const record of records) {
           reader.lastSequence = record.SequenceNumber
+          if (tooOld(reader, record)) continue
           const { broken, records: users } = userRecords(reader.shardId, record)
           if (broken !== undefined) {
             const where = `${reader.shardId} ${record.SequenceNumber}`

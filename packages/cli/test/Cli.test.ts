@@ -212,6 +212,31 @@ describe("kinesis-writer", () => {
     30_000
   )
 
+  it.live("get --from at-timestamp reads the records that arrived from then on", () =>
+    Effect.gen(function*() {
+      const before = input.good.slice(0, 300)
+      const after = input.good.slice(300, 320)
+      const put = (lines: ReadonlyArray<string>) =>
+        kinesisWriter(["put", "--local", "--stream", "timed", "--quiet"], { stdin: `${lines.join("\n")}\n` })
+      expect((yield* put(before)).code).toBe(0)
+      yield* Effect.sleep("100 millis")
+      const timestamp = new Date().toISOString()
+      yield* Effect.sleep("100 millis")
+      expect((yield* put(after)).code).toBe(0)
+      const get = yield* kinesisWriter([
+        "get",
+        "--local",
+        "--stream",
+        "timed",
+        "--from",
+        "at-timestamp",
+        "--timestamp",
+        timestamp
+      ])
+      expect(get.code, get.stderr).toBe(0)
+      expect(sorted(lines(get.stdout))).toEqual(sorted(after))
+    }), 30_000)
+
   it.live("--strict stops at the first bad line and stores what came before it", () =>
     Effect.gen(function*() {
       const file = path.join(work, "strict.ndjson")
