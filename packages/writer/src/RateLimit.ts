@@ -39,6 +39,9 @@ export const INCREASE = 0.05
  */
 export const MAX_DECREASE = 0.95
 
+// A throttle this soon after the last decrease takes the whole step (`DECREASE`), whatever the overshoot.
+const ESCALATE_MILLIS = 1000
+
 /**
  * The lowest multiplier: a writer is never starved on a shard, whatever its throttles said. It is also the most
  * writers (1 / 0.05 = 20) that can share one shard at their floor before they overload it together.
@@ -210,7 +213,12 @@ export const throttled = (
   const overshoot = refused === undefined ?
     undefined :
     Math.max(refused.records / limit.recordsPerSecond, refused.bytes / limit.bytesPerSecond)
-  const factor = overshoot === undefined ? DECREASE : Math.max(DECREASE, Math.min(MAX_DECREASE, 1 - overshoot))
+  // Refused again within a second of the last decrease: not a stray overshoot but writers sharing the shard. The
+  // whole step then, so that they converge within a few rounds instead of creeping down 5% at a time.
+  const again = now - budget.decreasedAt < ESCALATE_MILLIS
+  const factor = overshoot === undefined || again ?
+    DECREASE :
+    Math.max(DECREASE, Math.min(MAX_DECREASE, 1 - overshoot))
   budget.multiplier = Math.max(MIN_MULTIPLIER, budget.multiplier * factor)
   budget.decreasedAt = now
   // The shard said its budget is spent: what this writer's buckets still hold would be refused too.
