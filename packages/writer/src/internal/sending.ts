@@ -113,17 +113,13 @@ const THROTTLED = "ProvisionedThroughputExceededException"
 const RESHARDED = "AggregateOnOtherShard"
 const RESHARD_WAIT_MILLIS = 1000
 
-/**
- * Fails records for good: `put` callers hear, enqueued records wait for `flush`; one warning per call, unless
- * `quiet` (requests keep failing as a whole: the streak's next warning counts them).
- */
-export const fail = (writer: Writer, failures: ReadonlyArray<Failure>, quiet = false): Effect.Effect<void> => {
+/** Fails records for good: `put` callers hear, enqueued records wait for `flush`; one warning per call. */
+export const fail = (writer: Writer, failures: ReadonlyArray<Failure>): Effect.Effect<void> => {
   if (failures.length === 0) return Effect.void
   const { acc, counters, options } = writer
   // Counted per run of one code: the failures of one call mostly share theirs.
   let code = ""
   let run = 0
-  let settled = 0
   for (const failure of failures) {
     if (!Accumulator.failed(acc, failure.held)) continue
     const error = new RecordFailed({
@@ -137,7 +133,6 @@ export const fail = (writer: Writer, failures: ReadonlyArray<Failure>, quiet = f
       retriable: failure.retriable
     })
     counters.failed++
-    settled++
     if (failure.code !== code) {
       countFailed(writer, code, run)
       code = failure.code
@@ -155,10 +150,6 @@ export const fail = (writer: Writer, failures: ReadonlyArray<Failure>, quiet = f
   }
   countFailed(writer, code, run)
   writer.dispatch()
-  if (quiet) {
-    Failing.lose(writer.streak, settled)
-    return Effect.void
-  }
   const first = failures[0]
   return Effect.logWarning(
     `${failures.length} record(s) not stored in stream ${options.streamName}: ${first.code}${
@@ -179,8 +170,7 @@ const countFailed = (writer: Writer, code: string, records: number) => {
 // one batch instead of a few at a time.
 const retryOrFail = (
   writer: Writer,
-  rejected: ReadonlyArray<{ readonly held: Held; readonly error: KinesisError }>,
-  quiet = false
+  rejected: ReadonlyArray<{ readonly held: Held; readonly error: KinesisError }>
 ) =>
   Effect.gen(function*() {
     if (rejected.length === 0) return
@@ -236,7 +226,7 @@ const retryOrFail = (
     if (run > 0) Metrics.retried(writer.metrics, code, run)
     writer.counters.retried += again.length
     Accumulator.retry(writer.acc, again)
-    yield* fail(writer, givenUp, quiet)
+    yield* fail(writer, givenUp)
   })
 
 const logVisible = (message: string) =>
@@ -301,8 +291,7 @@ export const send = (writer: Writer, batch: Accumulator.Outgoing<Ticket>): Effec
       const response = yield* restore(
         writer.kinesis.putRecords({ ...options.target, Records: Accumulator.entriesOf(batch) }).pipe(
           Effect.timeoutFail({ duration: options.requestTimeoutMillis, onTimeout: requestTimeout }),
-          Effect.catchAllDefect((defect) => Effect.fail(Retry.classify("PutRecords", defect))),
-          Effect.withParentSpan(request)
+          Effect.catchAllDefect((defect) => Effect.fail(Retry.classify("PutRecords", defect)))
         )
       ).pipe(Effect.either)
       const answeredAt = writer.now()
@@ -318,14 +307,15 @@ export const send = (writer: Writer, batch: Accumulator.Outgoing<Ticket>): Effec
         Metrics.request(metrics, entries.length, batch.bytes, answeredAt - batch.sentAt, error.code)
         request.attribute(Attributes.errorType, error.code)
         outcome = Exit.fail(error)
-        const quiet = Failing.failed(streak, error, batch.sentAt)
+        // Records that fail for good are each reported at Warning, as the writer promises, streak or not; the
+        // streak's own warning says why requests keep failing while their records are still being retried.
+        Failing.failed(streak, error, batch.sentAt)
         if (Retry.mayHaveStored(error)) { for (const held of entries) held.maybeStored = true }
-        if (error.retriable) yield* retryOrFail(writer, entries.map((held) => ({ held, error })), quiet)
+        if (error.retriable) yield* retryOrFail(writer, entries.map((held) => ({ held, error })))
         else {
           yield* fail(
             writer,
-            entries.map((held) => ({ held, code: error.code, detail: error.detail, retriable: false })),
-            quiet
+            entries.map((held) => ({ held, code: error.code, detail: error.detail, retriable: false }))
           )
         }
         line = Failing.warning(streak, options.streamName, acc.heldRecords, writer.now())
@@ -335,9 +325,7 @@ export const send = (writer: Writer, batch: Accumulator.Outgoing<Ticket>): Effec
         const settlement = Batch.settle(batch.items ?? entries, response.right.Records, Retry.isRetriableCode)
         const throttled = new Set<string>()
         const stored = new Map<string, number>()
-        // Kinesis records (an aggregate counts once) and their bytes refused, by shard: how far over its limits it went.
-        const refused = new Map<string, { records: number; bytes: number }>()
-        feedback = { throttled, stored, refused }
+        feedback = { throttled, stored }
         let moved = false
         // One error per distinct answer, not per record: building an Error captures a stack trace.
         const shared = new Map<string, KinesisError>()
@@ -403,12 +391,6 @@ export const send = (writer: Writer, batch: Accumulator.Outgoing<Ticket>): Effec
           if (code === THROTTLED) {
             counters.throttled += members.length
             throttled.add(members[0].shard)
-            const over = refused.get(members[0].shard)
-            if (over === undefined) refused.set(members[0].shard, { records: 1, bytes: item.size })
-            else {
-              over.records++
-              over.bytes += item.size
-            }
             throttledRecords += members.length
             byShard.set(members[0].shard, (byShard.get(members[0].shard) ?? 0) + members.length)
           }
