@@ -18,8 +18,6 @@ export interface Streak {
   since: number | undefined
   /** Requests failed since then. */
   requests: number
-  /** Records failed for good since the last line that counted them, whose own warning was left out. */
-  lost: number
   /** When the last warning was logged. */
   warnedAt: number
   /** Whether this streak was said at Warning, so its end is said too. */
@@ -37,60 +35,41 @@ export interface Line {
 export const make = (): Streak => ({
   since: undefined,
   requests: 0,
-  lost: 0,
   warnedAt: -Infinity,
   warned: false,
   last: undefined
 })
 
-/**
- * A request sent at `sentAt` failed as a whole at `now`. Returns whether the warning for its records that fail for
- * good should be left out: only the first failure of a streak says it; later ones are counted (`lose`) and said in
- * the streak's next line.
- */
-export const failed = (streak: Streak, error: KinesisError, sentAt: number): boolean => {
+/** A request sent at `sentAt` failed as a whole: the streak goes on (records that fail for good say so themselves). */
+export const failed = (streak: Streak, error: KinesisError, sentAt: number): void => {
   streak.since = streak.since === undefined ? sentAt : Math.min(streak.since, sentAt)
   streak.requests++
   streak.last = error
-  return streak.requests > 1
-}
-
-/** Records failed for good whose own warning was left out. */
-export const lose = (streak: Streak, records: number): void => {
-  streak.lost += records
 }
 
 const seconds = (millis: number) => `${Math.round(millis / 100) / 10} s`
 
 const cause = (error: KinesisError) => (error.detail === "" ? error.code : `${error.code}: ${error.detail}`)
 
-/** The warning due at `now` after a failure, if any: once failures have lasted, or records were lost unsaid. */
+/** The warning due at `now` after a failure, if any: once failures have lasted a second, then every few seconds. */
 export const warning = (streak: Streak, stream: string, held: number, now: number): Line | undefined => {
   if (streak.since === undefined || streak.last === undefined) return undefined
   if (now - streak.warnedAt < WARN_EVERY_MILLIS) return undefined
-  if (now - streak.since < WARN_AFTER_MILLIS && streak.lost === 0) return undefined
-  const lost = streak.lost === 0 ? "" : `; ${streak.lost} record(s) failed for good since the last warning`
+  if (now - streak.since < WARN_AFTER_MILLIS) return undefined
   const waiting = held === 0 ?
     "" :
     `; ${held} record(s) held${streak.last.retriable ? ", sent again as the retry schedule allows" : ""}`
   const message = `PutRecords requests to stream ${stream} keep failing: ${streak.requests} in a row over ` +
-    `${seconds(now - streak.since)}, the last with ${cause(streak.last)}${lost}${waiting}`
+    `${seconds(now - streak.since)}, the last with ${cause(streak.last)}${waiting}`
   streak.warnedAt = now
   streak.warned = true
-  streak.lost = 0
   return { level: "Warning", message }
 }
 
-/** A request was answered at `now`: the streak ends, said if it was said, at Warning if records were lost unsaid. */
+/** A request was answered at `now`: the streak ends, and is said to have ended (at Info) if it was said. */
 export const answered = (streak: Streak, stream: string, now: number): Line | undefined => {
   if (streak.since === undefined) return undefined
-  const line: Line | undefined = streak.lost > 0 ?
-    {
-      level: "Warning",
-      message: `PutRecords requests to stream ${stream} are answered again after ${streak.requests} failed in a row ` +
-        `over ${seconds(now - streak.since)}; ${streak.lost} record(s) failed for good since the last warning`
-    } :
-    streak.warned ?
+  const line: Line | undefined = streak.warned ?
     {
       level: "Info",
       message: `PutRecords requests to stream ${stream} are answered again after ${streak.requests} failed in a row ` +
