@@ -5,7 +5,7 @@
  * (failed records, 500s, AWS errors, delays, hangs, and connection resets before or after the records are stored).
  */
 import * as Context from "effect/Context"
-import * as Effect from "effect/Effect"
+import type * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import type * as Scope from "effect/Scope"
 import { checkPlan } from "./internal/faults.js"

@@ -22,8 +22,8 @@ import * as Either from "effect/Either"
 import * as Layer from "effect/Layer"
 import * as Schedule from "effect/Schedule"
 import type * as Scope from "effect/Scope"
-import type { AddressInfo } from "node:net"
 import kinesalite from "kinesalite"
+import type { AddressInfo } from "node:net"
 import { KinesisProxy } from "./KinesisProxy.js"
 
 /** A record read back from a stream: a user record, unpacked from its KPL aggregate if it came in one. */
@@ -179,6 +179,10 @@ const startServer = (port: number): Effect.Effect<number, never, Scope.Scope> =>
   Effect.acquireRelease(
     Effect.async<ReturnType<typeof kinesalite>>((resume) => {
       const server = kinesalite({ createStreamMs: 0, deleteStreamMs: 0, updateStreamMs: 0, shardLimit: 10_000 })
+      // The proxy keeps its connections to kinesalite alive; a server that closed an idle one (Node's default, after
+      // 5 s) could close it just as the proxy reused it, and the request would fail with a reset.
+      server.keepAliveTimeout = 10 * 60 * 1000
+      server.headersTimeout = server.keepAliveTimeout + 1000
       server.once("error", (error) => resume(Effect.die(error)))
       server.listen(port, "127.0.0.1", () => resume(Effect.succeed(server)))
     }),
@@ -257,12 +261,14 @@ const makeService = (
     })
 
   const untilActive = (name: string) =>
-    admin.send("DescribeStreamSummary", (client, abortSignal) =>
-      client.send(new DescribeStreamSummaryCommand({ StreamName: name }), { abortSignal })).pipe(
-        Effect.map((summary) => summary.StreamDescriptionSummary?.StreamStatus),
-        Effect.repeat({ until: (state) => state === "ACTIVE", schedule: Schedule.spaced("10 millis") }),
-        Effect.asVoid
-      )
+    admin.send(
+      "DescribeStreamSummary",
+      (client, abortSignal) => client.send(new DescribeStreamSummaryCommand({ StreamName: name }), { abortSignal })
+    ).pipe(
+      Effect.map((summary) => summary.StreamDescriptionSummary?.StreamStatus),
+      Effect.repeat({ until: (state) => state === "ACTIVE", schedule: Schedule.spaced("10 millis") }),
+      Effect.asVoid
+    )
 
   // A shard to split or merge: one of the stream's, still open, with its hash key range.
   const openShard = (

@@ -88,15 +88,21 @@ const program = Effect.gen(function*() {
   const mix = [...kinds].map(([kind, count]) => `${number(count)} ${kind}`).join(", ")
   console.log(`  written    ${number(stats.accepted)} records (${mix}), ${number(bytes / 1e6, 1)} MB, 2,000 keys`)
   console.log(`  time       ${number(seconds, 2)} s, ${number(stats.accepted / seconds)} records/s`)
-  console.log(`  requests   ${number(stats.requests)} PutRecords, ${number(stats.retried)} records retried` +
-    ` (${number(counters.records.faulted)} throttled by the proxy), ${number(stats.failed)} failed`)
-  console.log(`  read back  ${number(stored.length)} records from ${perShard.size} shards (${
-    [...perShard.values()].map((count) => number(count)).join(" / ")
-  })`)
+  console.log(
+    `  requests   ${number(stats.requests)} PutRecords, ${number(stats.retried)} records retried` +
+      ` (${number(counters.records.faulted)} throttled by the proxy), ${number(stats.failed)} failed`
+  )
+  console.log(
+    `  read back  ${number(stored.length)} records from ${perShard.size} shards (${
+      [...perShard.values()].map((count) => number(count)).join(" / ")
+    })`
+  )
   if (missing === 0 && unexpected === 0 && duplicates === 0 && stats.failed === 0) {
     console.log(`\n  every record was read back, byte for byte: nothing lost, nothing duplicated.`)
   } else {
-    console.log(`\n  MISMATCH: ${missing} missing, ${duplicates} duplicated, ${unexpected} unexpected, ${stats.failed} failed`)
+    console.log(
+      `\n  MISMATCH: ${missing} missing, ${duplicates} duplicated, ${unexpected} unexpected, ${stats.failed} failed`
+    )
     process.exitCode = 1
   }
 })

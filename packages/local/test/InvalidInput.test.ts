@@ -1,6 +1,6 @@
-import { describe, expect, it } from "@effect/vitest"
-import { InvalidOptions, InvalidRecord, KinesisWriter, Record } from "@effect-kinesis/writer"
 import { LocalKinesis } from "@effect-kinesis/local"
+import { InvalidOptions, InvalidRecord, KinesisWriter, Record } from "@effect-kinesis/writer"
+import { describe, expect, it } from "@effect/vitest"
 import * as Cause from "effect/Cause"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"

@@ -1,4 +1,3 @@
-import { describe, expect, it } from "@effect/vitest"
 import {
   CreateStreamCommand,
   DescribeStreamSummaryCommand,
@@ -7,8 +6,9 @@ import {
   type PutRecordsRequestEntry,
   SplitShardCommand
 } from "@aws-sdk/client-kinesis"
-import { Kinesis, KinesisError } from "@effect-kinesis/writer"
 import { KinesisProxy, LocalKinesis } from "@effect-kinesis/local"
+import { Kinesis, KinesisError } from "@effect-kinesis/writer"
+import { describe, expect, it } from "@effect/vitest"
 import * as Cause from "effect/Cause"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
@@ -69,7 +69,8 @@ const slowReshaping = (now: () => number) =>
       direct.send("DescribeStreamSummary", (client, abortSignal) =>
         client.send(new DescribeStreamSummaryCommand({ StreamName: stream }), { abortSignal })).pipe(
           Effect.repeat({
-            until: (summary) => summary.StreamDescriptionSummary?.StreamStatus === "ACTIVE",
+            until: (summary) =>
+              summary.StreamDescriptionSummary?.StreamStatus === "ACTIVE",
             schedule: Schedule.spaced("10 millis")
           })
         )

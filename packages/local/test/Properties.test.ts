@@ -1,6 +1,6 @@
-import { expect, layer } from "@effect/vitest"
-import { KinesisWriter, type RecordFailed } from "@effect-kinesis/writer"
 import { type KinesisProxy, LocalKinesis } from "@effect-kinesis/local"
+import { KinesisWriter, type RecordFailed } from "@effect-kinesis/writer"
+import { expect, layer } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as FastCheck from "effect/FastCheck"

@@ -1,6 +1,6 @@
-import { describe, expect, it } from "@effect/vitest"
-import { KinesisWriter, RecordFailed } from "@effect-kinesis/writer"
 import { LocalKinesis } from "@effect-kinesis/local"
+import { KinesisWriter, RecordFailed } from "@effect-kinesis/writer"
+import { describe, expect, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Exit from "effect/Exit"
@@ -242,7 +242,7 @@ describe("the writer under faults", () => {
       yield* Fiber.interrupt(blockedEnqueue)
       yield* Fiber.interrupt(blockedPut)
       const behind = yield* Effect.fork(writer.put(message(102)))
-      expect((yield* writer.stats)).toMatchObject({ accepted: 10, bufferedRecords: 10 })
+      expect(yield* writer.stats).toMatchObject({ accepted: 10, bufferedRecords: 10 })
 
       yield* local.proxy.setFaults({})
       const result = yield* Fiber.join(behind)

@@ -1,5 +1,5 @@
-import { describe, expect, it } from "@effect/vitest"
 import { KinesisClient, ListStreamsCommand } from "@aws-sdk/client-kinesis"
+import { describe, expect, it } from "@effect/vitest"
 import { NodeHttpHandler } from "@smithy/node-http-handler"
 import * as Effect from "effect/Effect"
 import { type ChildProcess, spawn } from "node:child_process"

@@ -26,8 +26,8 @@ export interface Pacing {
   readonly spend: (shard: string, records: number, bytes: number, now: number) => void
   /** The earliest moment the shard can take `records` records of `bytes` bytes. */
   readonly readyAt: (shard: string, records: number, bytes: number, now: number) => number
-  /** The shard refused records (`refused` of them, when counted) of a request sent at `sentAt`. */
-  readonly throttled: (shard: string, sentAt: number, now: number, refused?: Refused | undefined) => void
+  /** The shard refused records of a request sent at `sentAt`. */
+  readonly throttled: (shard: string, sentAt: number, now: number) => void
   /** The shard stored `records` records. */
   readonly succeeded: (shard: string, records: number, now: number) => void
 }
@@ -218,13 +218,17 @@ export type Route = (held: Held<unknown>) => string | undefined
 export const routeOf = (map: ShardMap.ShardMap): Route => {
   const shards = map.shards
   // One shard over the whole key space (most small streams) takes every record: no hash needed.
-  if (shards.length === 1 && shards[0].startingHashKey === ShardMap.MIN_HASH_KEY &&
-    shards[0].endingHashKey === ShardMap.MAX_HASH_KEY) {
+  if (
+    shards.length === 1 && shards[0].startingHashKey === ShardMap.MIN_HASH_KEY &&
+    shards[0].endingHashKey === ShardMap.MAX_HASH_KEY
+  ) {
     const only = shards[0].shardId
     return () => only
   }
   return (held) => {
-    if (held.hashKey === undefined) held.hashKey = ShardMap.hashKeyOf(held.record.partitionKey, held.record.explicitHashKey)
+    if (held.hashKey === undefined) {
+      held.hashKey = ShardMap.hashKeyOf(held.record.partitionKey, held.record.explicitHashKey)
+    }
     return ShardMap.shardOf(map, held.hashKey)
   }
 }
@@ -259,8 +263,7 @@ export const hasRoom = <T>(acc: Accumulator<T>, size: number): boolean =>
   acc.heldBytes + acc.reservedBytes + size <= acc.options.maxBufferedBytes
 
 /** Whether a record may come in at once: room, and nobody waiting ahead of it. */
-export const canTake = <T>(acc: Accumulator<T>, size: number): boolean =>
-  acc.waiters.length === 0 && hasRoom(acc, size)
+export const canTake = <T>(acc: Accumulator<T>, size: number): boolean => acc.waiters.length === 0 && hasRoom(acc, size)
 
 /**
  * Takes a record (the caller checked `canTake`, or holds a grant). Returns whether the batching fiber should wake:
@@ -802,20 +805,12 @@ export const retry = <T>(acc: Accumulator<T>, again: ReadonlyArray<Held<T>>): vo
 
 const bySeq = <T>(a: Held<T>, b: Held<T>) => a.seq - b.seq
 
-/** How much of a request a shard refused: Kinesis records (an aggregate is one) and their bytes. */
-export interface Refused {
-  readonly records: number
-  readonly bytes: number
-}
-
 /** What a request's response said of each shard it carried records for, for the pacing. */
 export interface Feedback {
   /** Shards that refused records for their throughput (read before `retry` moves the records). */
   readonly throttled: ReadonlySet<string>
   /** Records stored, by the shard they were sent for. */
   readonly stored: ReadonlyMap<string, number>
-  /** Kinesis records and bytes refused for their shard's throughput, by shard, when counted. */
-  readonly refused?: ReadonlyMap<string, Refused> | undefined
 }
 
 /**
@@ -823,7 +818,12 @@ export interface Feedback {
  * answered request), throttled shards' budgets shrink and the others' grow back; a request that failed as a whole
  * says nothing of the shards, and changes no budget.
  */
-export const finish = <T>(acc: Accumulator<T>, batch: Outgoing<T>, feedback: Feedback | undefined, now: number): void => {
+export const finish = <T>(
+  acc: Accumulator<T>,
+  batch: Outgoing<T>,
+  feedback: Feedback | undefined,
+  now: number
+): void => {
   if (!acc.inFlight.delete(batch)) return
   if (batch.epoch < acc.epoch) acc.staleInFlight--
   if (acc.options.ordered) {
@@ -839,7 +839,7 @@ export const finish = <T>(acc: Accumulator<T>, batch: Outgoing<T>, feedback: Fee
     const line = acc.lines.get(shard)
     if (line !== undefined) line.inFlight--
     if (pacing === undefined || shard === BLIND || feedback === undefined) continue
-    if (feedback.throttled.has(shard)) pacing.throttled(shard, batch.sentAt, now, feedback.refused?.get(shard))
+    if (feedback.throttled.has(shard)) pacing.throttled(shard, batch.sentAt, now)
     else {
       const stored = feedback.stored.get(shard) ?? 0
       if (stored > 0) pacing.succeeded(shard, stored, now)
@@ -854,7 +854,7 @@ export const finish = <T>(acc: Accumulator<T>, batch: Outgoing<T>, feedback: Fee
 export const stranded = <T>(acc: Accumulator<T>, batch: Outgoing<T>): Array<Held<T>> => {
   const elsewhere = new Set<Held<T>>()
   for (const line of acc.order) for (const held of line.retries) elsewhere.add(held)
-  for (const other of acc.inFlight) if (other !== batch) for (const held of other.entries) elsewhere.add(held)
+  for (const other of acc.inFlight) if (other !== batch) { for (const held of other.entries) elsewhere.add(held) }
   return batch.entries.filter((held) => !held.settled && !elsewhere.has(held))
 }
 
@@ -871,7 +871,9 @@ export const reshard = <T>(acc: Accumulator<T>, map: ShardMap.ShardMap | undefin
   acc.route = route
   acc.shardStarts.clear()
   acc.misplacing.clear()
-  if (map !== undefined) for (const shard of map.shards) acc.shardStarts.set(shard.shardId, ShardMap.fromHex(shard.startingHashKey))
+  if (map !== undefined) {
+    for (const shard of map.shards) acc.shardStarts.set(shard.shardId, ShardMap.fromHex(shard.startingHashKey))
+  }
   acc.routePending = false
   acc.epoch++
   acc.staleInFlight = acc.inFlight.size

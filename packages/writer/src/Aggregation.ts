@@ -349,8 +349,7 @@ export const decode = (record: UserRecord): Either.Either<ReadonlyArray<UserReco
         const end = reader.delimited()
         entries.push(readEntry(new Reader(bytes, reader.at, end), entries.length))
         reader.at = end
-      }
-      else reader.skip(key & 7)
+      } else reader.skip(key & 7)
     }
     // The tables may come after the records in a valid message, so indexes are resolved at the end.
     const records: Array<UserRecord> = []

@@ -10,9 +10,9 @@ import * as Either from "effect/Either"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import type * as Scope from "effect/Scope"
-import type { Kinesis } from "./Kinesis.js"
 import * as internalOptions from "./internal/options.js"
 import * as internal from "./internal/writer.js"
+import type { Kinesis } from "./Kinesis.js"
 
 // The variable `KinesisWriter.config` reads each option from.
 const variables = {
@@ -55,7 +55,9 @@ export class KinesisWriter extends Context.Tag("@effect-kinesis/writer/KinesisWr
   KinesisWriter.Service
 >() {
   /** Builds a writer in the current scope: one per stream, as many as you like; invalid options are a defect. */
-  static readonly make = (options: KinesisWriter.Options): Effect.Effect<KinesisWriter.Service, never, Kinesis | Scope.Scope> =>
+  static readonly make = (
+    options: KinesisWriter.Options
+  ): Effect.Effect<KinesisWriter.Service, never, Kinesis | Scope.Scope> =>
     Either.match(internalOptions.resolve(options), { onLeft: Effect.die, onRight: internal.make })
 
   /** The writer as a layer; releasing the layer stops intake and drains. Invalid options are a defect. */

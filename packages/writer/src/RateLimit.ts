@@ -34,15 +34,6 @@ export const DECREASE = 0.8
 export const INCREASE = 0.05
 
 /**
- * What a throttle leaves of the multiplier at the least, however few records were refused: enough of a step that a
- * writer whose clock and latency disagree with the shard's stops overshooting within a few rounds.
- */
-export const MAX_DECREASE = 0.95
-
-// A throttle this soon after the last decrease takes the whole step (`DECREASE`), whatever the overshoot.
-const ESCALATE_MILLIS = 1000
-
-/**
  * The lowest multiplier: a writer is never starved on a shard, whatever its throttles said. It is also the most
  * writers (1 / 0.05 = 20) that can share one shard at their floor before they overload it together.
  */
@@ -194,32 +185,12 @@ export const spend = (limit: RateLimit, shardId: string, records: number, bytes:
 /**
  * The shard refused records of a request sent at `sentAt` as over its limit: lowers its rate and empties its
  * buckets, once per round (a throttle of a request sent before the last decrease changes nothing: it was sent
- * at the rate that decrease already corrected). Given what was refused (records and bytes), the rate goes down
- * by that overshoot as a share of a second of the shard's limits, between `MAX_DECREASE` and `DECREASE`: a writer
- * alone on a shard that overshot by a few records (clocks and latencies never agree exactly) loses a few percent,
- * not a fifth, while writers that overload a shard together are refused much more and back off by the whole step.
+ * at the rate that decrease already corrected).
  */
-export const throttled = (
-  limit: RateLimit,
-  shardId: string,
-  sentAt: number,
-  now: number,
-  refused?: { readonly records: number; readonly bytes: number } | undefined
-): void => {
+export const throttled = (limit: RateLimit, shardId: string, sentAt: number, now: number): void => {
   const budget = budgetAt(limit, shardId, now)
   if (sentAt <= budget.decreasedAt) return
-  // How far over its limits the shard was pushed, as a share of a second of them: the overshoot, whatever the size
-  // of the request (one refused 30 KB aggregate is 3% of a shard's second, not half of a two-aggregate request).
-  const overshoot = refused === undefined ?
-    undefined :
-    Math.max(refused.records / limit.recordsPerSecond, refused.bytes / limit.bytesPerSecond)
-  // Refused again within a second of the last decrease: not a stray overshoot but writers sharing the shard. The
-  // whole step then, so that they converge within a few rounds instead of creeping down 5% at a time.
-  const again = now - budget.decreasedAt < ESCALATE_MILLIS
-  const factor = overshoot === undefined || again ?
-    DECREASE :
-    Math.max(DECREASE, Math.min(MAX_DECREASE, 1 - overshoot))
-  budget.multiplier = Math.max(MIN_MULTIPLIER, budget.multiplier * factor)
+  budget.multiplier = Math.max(MIN_MULTIPLIER, budget.multiplier * DECREASE)
   budget.decreasedAt = now
   // The shard said its budget is spent: what this writer's buckets still hold would be refused too.
   budget.records = Math.min(budget.records, 0)

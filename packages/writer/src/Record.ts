@@ -114,7 +114,9 @@ export const encodeData = (message: unknown): Either.Either<Uint8Array, string> 
     text = JSON.stringify(message, refuseNonFinite)
   } catch (error) {
     if (error instanceof NonFiniteNumber) return Either.left(`${error.value} has no JSON form`)
-    return Either.left(`the message can not be encoded as JSON: ${error instanceof Error ? error.message : String(error)}`)
+    return Either.left(
+      `the message can not be encoded as JSON: ${error instanceof Error ? error.message : String(error)}`
+    )
   }
   if (text === undefined) return Either.left("the message has no JSON form")
   return Either.right(encodeString(text))
@@ -135,7 +137,9 @@ const decimal = /^(0|[1-9][0-9]{0,38})$/
 /** Why an explicit hash key is refused, or undefined when Kinesis takes it. */
 export const checkExplicitHashKey = (explicitHashKey: string): string | undefined => {
   if (!decimal.test(explicitHashKey) || BigInt(explicitHashKey) > MAX_EXPLICIT_HASH_KEY) {
-    return `the explicit hash key ${JSON.stringify(explicitHashKey.slice(0, 50))} is not a decimal number from 0 to 2^128 - 1`
+    return `the explicit hash key ${
+      JSON.stringify(explicitHashKey.slice(0, 50))
+    } is not a decimal number from 0 to 2^128 - 1`
   }
   return undefined
 }
@@ -176,8 +180,9 @@ export const encode = (
   if (size > maxRecordBytes) {
     return Either.left(
       new InvalidRecord({
-        reason:
-          `the record is ${size} bytes (data ${data.length} + partition key ${size - data.length}); the limit is ${maxRecordBytes}`,
+        reason: `the record is ${size} bytes (data ${data.length} + partition key ${
+          size - data.length
+        }); the limit is ${maxRecordBytes}`,
         partitionKey: given
       })
     )

@@ -66,8 +66,13 @@ export const fromShards = (shards: ReadonlyArray<Shard>): ShardMap => {
     })
   }
   ranges.sort((a, b) =>
-    a.startingHashKey < b.startingHashKey ? -1 : a.startingHashKey > b.startingHashKey ? 1 :
-      a.shardId < b.shardId ? -1 : a.shardId > b.shardId ? 1 : 0
+    a.startingHashKey < b.startingHashKey ? -1 : a.startingHashKey > b.startingHashKey ?
+      1 :
+      a.shardId < b.shardId
+      ? -1
+      : a.shardId > b.shardId
+      ? 1
+      : 0
   )
   return { shards: ranges }
 }

@@ -260,13 +260,21 @@ describe("Accumulator wake-ups and feedback", () => {
 type Command =
   | { readonly _tag: "take"; readonly key: number; readonly size: number }
   | { readonly _tag: "poll" }
-  | { readonly _tag: "settle"; readonly which: number; readonly outcomes: ReadonlyArray<number>; readonly delay: number }
+  | {
+    readonly _tag: "settle"
+    readonly which: number
+    readonly outcomes: ReadonlyArray<number>
+    readonly delay: number
+  }
   | { readonly _tag: "advance"; readonly millis: number }
   | { readonly _tag: "flush" }
   | { readonly _tag: "reshard"; readonly split: boolean }
 
 const commandArbitrary: fc.Arbitrary<Command> = fc.oneof(
-  { weight: 6, arbitrary: fc.record({ _tag: fc.constant("take" as const), key: fc.nat(12), size: fc.integer({ min: 1, max: 60 }) }) },
+  {
+    weight: 6,
+    arbitrary: fc.record({ _tag: fc.constant("take" as const), key: fc.nat(12), size: fc.integer({ min: 1, max: 60 }) })
+  },
   { weight: 4, arbitrary: fc.record({ _tag: fc.constant("poll" as const) }) },
   {
     weight: 3,
@@ -277,7 +285,10 @@ const commandArbitrary: fc.Arbitrary<Command> = fc.oneof(
       delay: fc.integer({ min: 0, max: 200 })
     })
   },
-  { weight: 2, arbitrary: fc.record({ _tag: fc.constant("advance" as const), millis: fc.integer({ min: 1, max: 300 }) }) },
+  {
+    weight: 2,
+    arbitrary: fc.record({ _tag: fc.constant("advance" as const), millis: fc.integer({ min: 1, max: 300 }) })
+  },
   { weight: 1, arbitrary: fc.record({ _tag: fc.constant("flush" as const) }) },
   { weight: 1, arbitrary: fc.record({ _tag: fc.constant("reshard" as const), split: fc.boolean() }) }
 )

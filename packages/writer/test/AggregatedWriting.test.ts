@@ -68,7 +68,9 @@ describe("KPL aggregation against the embedded Kinesis", () => {
       const aggregates = stored.filter((record) => Aggregation.isAggregated(record.data))
       expect(stored.length).toBeLessThan(expected.length / 10)
       for (const record of aggregates) expect(record.data.length).toBeLessThanOrEqual(4096)
-      expect(aggregates.filter((record) => record.data.length > 4096 - 200).length).toBeGreaterThan(aggregates.length / 2)
+      expect(aggregates.filter((record) => record.data.length > 4096 - 200).length).toBeGreaterThan(
+        aggregates.length / 2
+      )
       expect(stored.find((record) => record.partitionKey === "large")?.data.length).toBe(5000)
       // readAll unpacks them as a KCL consumer does.
       expect(yield* local.readAll("agg")).toHaveLength(expected.length)

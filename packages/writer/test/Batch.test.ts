@@ -12,23 +12,27 @@ const limitsArbitrary = fc.record({
 describe("Batch.cut", () => {
   it("keeps every batch within bounds, and the batches concatenated equal the input", () => {
     fc.assert(
-      fc.property(limitsArbitrary, fc.array(fc.integer({ min: 1, max: 1000 }), { maxLength: 2000 }), (limits, sizes) => {
-        const items = sized(sizes.map((size) => Math.min(size, limits.maxBatchBytes)))
-        const batches = Batch.cut(items, limits)
-        expect(batches.flat()).toEqual(items)
-        for (const batch of batches) {
-          expect(batch.length).toBeGreaterThan(0)
-          expect(batch.length).toBeLessThanOrEqual(limits.maxBatchRecords)
-          expect(batch.reduce((bytes, item) => bytes + item.size, 0)).toBeLessThanOrEqual(limits.maxBatchBytes)
+      fc.property(
+        limitsArbitrary,
+        fc.array(fc.integer({ min: 1, max: 1000 }), { maxLength: 2000 }),
+        (limits, sizes) => {
+          const items = sized(sizes.map((size) => Math.min(size, limits.maxBatchBytes)))
+          const batches = Batch.cut(items, limits)
+          expect(batches.flat()).toEqual(items)
+          for (const batch of batches) {
+            expect(batch.length).toBeGreaterThan(0)
+            expect(batch.length).toBeLessThanOrEqual(limits.maxBatchRecords)
+            expect(batch.reduce((bytes, item) => bytes + item.size, 0)).toBeLessThanOrEqual(limits.maxBatchBytes)
+          }
+          // Each batch is as large as it may be: the next item would break a bound.
+          for (let i = 0; i + 1 < batches.length; i++) {
+            const bytes = batches[i].reduce((sum, item) => sum + item.size, 0)
+            const full = batches[i].length === limits.maxBatchRecords ||
+              bytes + batches[i + 1][0].size > limits.maxBatchBytes
+            expect(full).toBe(true)
+          }
         }
-        // Each batch is as large as it may be: the next item would break a bound.
-        for (let i = 0; i + 1 < batches.length; i++) {
-          const bytes = batches[i].reduce((sum, item) => sum + item.size, 0)
-          const full = batches[i].length === limits.maxBatchRecords ||
-            bytes + batches[i + 1][0].size > limits.maxBatchBytes
-          expect(full).toBe(true)
-        }
-      })
+      )
     )
   })
 
@@ -133,7 +137,9 @@ describe("Batch.settle", () => {
             const items = list.map((entry) => entry.item)
             expect(items).toEqual([...items].sort((a, b) => a - b))
           }
-          for (const { item } of settlement.delivered) expect((results[item] as Batch.ResultEntry).SequenceNumber).toBeDefined()
+          for (const { item } of settlement.delivered) {
+            expect((results[item] as Batch.ResultEntry).SequenceNumber).toBeDefined()
+          }
         }
       )
     )

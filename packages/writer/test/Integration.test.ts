@@ -97,7 +97,10 @@ describe("KinesisWriter against the embedded Kinesis", () => {
       const shards = yield* local.listShards("routed")
       const writer = yield* KinesisWriter.make({ stream: "routed", linger: 0 })
       for (const shard of shards) {
-        const result = yield* writer.put("x", { partitionKey: "same key", explicitHashKey: shard.HashKeyRange!.StartingHashKey! })
+        const result = yield* writer.put("x", {
+          partitionKey: "same key",
+          explicitHashKey: shard.HashKeyRange!.StartingHashKey!
+        })
         expect(result.shardId).toBe(shard.ShardId)
       }
     }).pipe(Effect.provide(LocalKinesis.layer({ streams: { routed: 3 } }))))
@@ -121,7 +124,12 @@ describe("KinesisWriter against the embedded Kinesis", () => {
     Effect.gen(function*() {
       const writer = yield* KinesisWriter.make({ stream: "no-such-stream", linger: 0 })
       const error = yield* writer.put("x", "k").pipe(Effect.flip)
-      expect(error).toMatchObject({ _tag: "RecordFailed", code: "ResourceNotFoundException", retriable: false, attempts: 1 })
+      expect(error).toMatchObject({
+        _tag: "RecordFailed",
+        code: "ResourceNotFoundException",
+        retriable: false,
+        attempts: 1
+      })
       expect((yield* writer.stats).requests).toBe(1)
     }).pipe(Effect.provide(LocalKinesis.layer({ streams: {} }))))
 
@@ -143,7 +151,9 @@ describe("KinesisWriter against the embedded Kinesis", () => {
               return first && Number(text) % 7 === 0
             })
             const forwarded = records.filter((_, i) => !reject[i])
-            const answer = forwarded.length === 0 ? { Records: [] } : yield* real.putRecords({ ...input, Records: forwarded })
+            const answer = forwarded.length === 0
+              ? { Records: [] }
+              : yield* real.putRecords({ ...input, Records: forwarded })
             let next = 0
             const entries: Array<PutRecordsResultEntry> = reject.map((rejected) =>
               rejected ?

@@ -1,7 +1,7 @@
 import { KinesisClient } from "@aws-sdk/client-kinesis"
 import { Kinesis } from "@effect-kinesis/writer"
-import { NodeHttpHandler } from "@smithy/node-http-handler"
 import { describe, expect, it } from "@effect/vitest"
+import { NodeHttpHandler } from "@smithy/node-http-handler"
 import { Effect, Layer } from "effect"
 import { vi } from "vitest"
 
@@ -31,7 +31,9 @@ describe("Kinesis.layer", () => {
       expect(yield* handler({ region: "us-east-1", credentials, endpoint: "https://kinesis.example" }))
         .not.toBeInstanceOf(NodeHttpHandler)
       const own = new NodeHttpHandler({ requestTimeout: 1234 })
-      expect(yield* handler({ region: "us-east-1", credentials, endpoint: "http://127.0.0.1:4567", requestHandler: own }))
+      expect(
+        yield* handler({ region: "us-east-1", credentials, endpoint: "http://127.0.0.1:4567", requestHandler: own })
+      )
         .toBe(own)
     }))
 

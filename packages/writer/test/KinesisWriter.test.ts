@@ -26,7 +26,6 @@ import {
   text
 } from "./support/ScriptedKinesis.js"
 
-
 const capture = () => {
   const lines: Array<{ readonly level: string; readonly message: string }> = []
   const logger = Logger.make(({ logLevel, message }) => {
@@ -35,12 +34,13 @@ const capture = () => {
   return { lines, layer: Logger.add(logger) }
 }
 
-
 describe("KinesisWriter batching", () => {
   it.scoped("sends a partial batch when linger ends, not before", () =>
     Effect.gen(function*() {
       const kinesis = scriptedKinesis()
-      const writer = yield* KinesisWriter.make({ stream: "s", linger: "100 millis" }).pipe(Effect.provide(kinesis.layer))
+      const writer = yield* KinesisWriter.make({ stream: "s", linger: "100 millis" }).pipe(
+        Effect.provide(kinesis.layer)
+      )
       yield* writer.enqueue("a")
       yield* TestClock.adjust("99 millis")
       yield* idle
@@ -102,7 +102,10 @@ describe("KinesisWriter batching", () => {
       const byName = yield* KinesisWriter.make({ stream: "orders", linger: 0 }).pipe(Effect.provide(kinesis.layer))
       yield* byArn.put("x", { partitionKey: "p", explicitHashKey: "12345" })
       yield* byName.put("y", "p")
-      expect(kinesis.calls[0]).toMatchObject({ StreamARN: arn, Records: [{ PartitionKey: "p", ExplicitHashKey: "12345" }] })
+      expect(kinesis.calls[0]).toMatchObject({
+        StreamARN: arn,
+        Records: [{ PartitionKey: "p", ExplicitHashKey: "12345" }]
+      })
       expect(kinesis.calls[0].StreamName).toBeUndefined()
       expect(kinesis.calls[1]).toMatchObject({ StreamName: "orders", Records: [{ PartitionKey: "p" }] })
       expect(kinesis.calls[1].Records![0].ExplicitHashKey).toBeUndefined()
@@ -169,7 +172,9 @@ describe("KinesisWriter put and flush", () => {
         )))
       )
       const writer = yield* KinesisWriter.make({ stream: "s" }).pipe(Effect.provide(kinesis.layer))
-      for (const name of ["good1", "bad1", "good2", "bad2"]) yield* writer.enqueue(name, name)
+      for (const name of ["good1", "bad1", "good2", "bad2"]) {
+        yield* writer.enqueue(name, name)
+      }
       const error = yield* writer.flush.pipe(Effect.flip)
       expect(error).toBeInstanceOf(DeliveryFailed)
       expect(error.failures.map((failure) => [new TextDecoder().decode(failure.data), failure.partitionKey])).toEqual([
@@ -188,7 +193,12 @@ describe("KinesisWriter put and flush", () => {
       const writer = yield* KinesisWriter.make({ stream: "s", linger: 0 }).pipe(Effect.provide(kinesis.layer))
       const error = yield* writer.put("x", "k").pipe(Effect.flip)
       expect(error).toBeInstanceOf(RecordFailed)
-      expect(error).toMatchObject({ code: "ResourceNotFoundException", attempts: 1, retriable: false, partitionKey: "k" })
+      expect(error).toMatchObject({
+        code: "ResourceNotFoundException",
+        attempts: 1,
+        retriable: false,
+        partitionKey: "k"
+      })
       yield* writer.flush
       expect(kinesis.calls).toHaveLength(1)
     }))
@@ -473,7 +483,9 @@ describe("KinesisWriter shutdown", () => {
       yield* TestClock.adjust("500 millis")
       yield* Fiber.join(closing)
       expect(kinesis.calls).toHaveLength(1)
-      for (const put of puts) expect(yield* Fiber.join(put).pipe(Effect.flip)).toMatchObject({ code: "ShutdownTimeout" })
+      for (const put of puts) {
+        expect(yield* Fiber.join(put).pipe(Effect.flip)).toMatchObject({ code: "ShutdownTimeout" })
+      }
       const stats = yield* writer.stats
       expect(stats).toMatchObject({ accepted: 10, delivered: 0, failed: 10, bufferedRecords: 0, inFlight: 0 })
       expect((yield* writer.flush.pipe(Effect.flip)).failures).toHaveLength(5)
@@ -482,10 +494,15 @@ describe("KinesisWriter shutdown", () => {
 
 describe("KinesisWriter logging", () => {
   const arn = "arn:aws:kinesis:us-east-1:123456789012:stream/example"
-  const rateExceeded =
-    "Rate exceeded for shard shardId-000000000000 in stream example under account 123456789012."
+  const rateExceeded = "Rate exceeded for shard shardId-000000000000 in stream example under account 123456789012."
   const throttleSecond: (input: unknown, call: number) => Answer = (_, call) =>
-    Effect.succeed(response(call === 0 ? [{ ok: "1" }, { code: "ProvisionedThroughputExceededException", message: rateExceeded }] : [{ ok: "2" }]))
+    Effect.succeed(
+      response(
+        call === 0
+          ? [{ ok: "1" }, { code: "ProvisionedThroughputExceededException", message: rateExceeded }]
+          : [{ ok: "2" }]
+      )
+    )
 
   it.scoped("logBatches logs a line before and after each request at Debug, shown at the default minimum", () =>
     Effect.gen(function*() {
@@ -539,20 +556,26 @@ describe("KinesisWriter logging", () => {
     Effect.gen(function*() {
       const logs = capture()
       const kinesis = scriptedKinesis(() => Effect.fail(requestError("AccessDeniedException", false)))
-      const writer = yield* KinesisWriter.make({ stream: arn }).pipe(Effect.provide(Layer.merge(kinesis.layer, logs.layer)))
+      const writer = yield* KinesisWriter.make({ stream: arn }).pipe(
+        Effect.provide(Layer.merge(kinesis.layer, logs.layer))
+      )
       yield* writer.enqueue("a")
       yield* writer.enqueue("b")
       yield* writer.flush.pipe(Effect.ignore)
       expect(logs.lines).toEqual([{
         level: "WARN",
-        message: "2 record(s) not stored in stream example: AccessDeniedException: AccessDeniedException from the script"
+        message:
+          "2 record(s) not stored in stream example: AccessDeniedException: AccessDeniedException from the script"
       }])
     }))
 })
 
 describe("KinesisWriter options", () => {
   const build = (options: KinesisWriter.Options) =>
-    Layer.build(KinesisWriter.layer(options).pipe(Layer.provide(scriptedKinesis().layer))).pipe(Effect.scoped, Effect.exit)
+    Layer.build(KinesisWriter.layer(options).pipe(Layer.provide(scriptedKinesis().layer))).pipe(
+      Effect.scoped,
+      Effect.exit
+    )
 
   it.effect("refuses nonsensical options when the layer is built, naming each problem", () =>
     Effect.gen(function*() {
@@ -590,7 +613,10 @@ describe("KinesisWriter options", () => {
   it.scoped("layerConfig reads the KINESIS_* environment variables", () =>
     Effect.gen(function*() {
       const kinesis = scriptedKinesis()
-      const env = new Map([["KINESIS_STREAM", "from-env"], ["KINESIS_MAX_BATCH_RECORDS", "2"], ["KINESIS_LINGER", "1 hour"]])
+      const env = new Map([["KINESIS_STREAM", "from-env"], ["KINESIS_MAX_BATCH_RECORDS", "2"], [
+        "KINESIS_LINGER",
+        "1 hour"
+      ]])
       const context = yield* Layer.build(
         KinesisWriter.layerConfig().pipe(
           Layer.provide(kinesis.layer),
@@ -625,14 +651,21 @@ describe("KinesisWriter options", () => {
   it.scoped("refuses an invalid record with InvalidRecord and stays as it was", () =>
     Effect.gen(function*() {
       const kinesis = scriptedKinesis()
-      const writer = yield* KinesisWriter.make({ stream: "s", maxRecordBytes: 10, linger: 0 }).pipe(Effect.provide(kinesis.layer))
+      const writer = yield* KinesisWriter.make({ stream: "s", maxRecordBytes: 10, linger: 0 }).pipe(
+        Effect.provide(kinesis.layer)
+      )
       const refused = [
         yield* writer.enqueue("way too long for ten bytes", "k").pipe(Effect.flip),
         yield* writer.enqueue("m", "").pipe(Effect.flip),
         yield* writer.put(10n).pipe(Effect.flip),
         yield* writer.enqueue(undefined).pipe(Effect.flip)
       ]
-      expect(refused.map((error) => error._tag)).toEqual(["InvalidRecord", "InvalidRecord", "InvalidRecord", "InvalidRecord"])
+      expect(refused.map((error) => error._tag)).toEqual([
+        "InvalidRecord",
+        "InvalidRecord",
+        "InvalidRecord",
+        "InvalidRecord"
+      ])
       expect(yield* writer.stats).toMatchObject({ accepted: 0, bufferedRecords: 0, bufferedBytes: 0 })
       yield* writer.put("ok", "k")
       expect(kinesis.calls).toHaveLength(1)

@@ -389,10 +389,7 @@ const simulate = (scenario: Scenario): Outcome => {
       const w = writers[request.writer]
       const lost = request.records - request.stored
       w.pending += lost
-      // As the writer does: the share of the request refused sets how far the rate goes down.
-      if (lost > 0) {
-        RateLimit.throttled(w.limit, shard, request.sentAt, now, { records: lost, bytes: lost * scenario.recordBytes })
-      }
+      if (lost > 0) RateLimit.throttled(w.limit, shard, request.sentAt, now)
       else RateLimit.succeeded(w.limit, shard, request.stored, now)
     }
   }

@@ -127,7 +127,9 @@ describe("KinesisWriter regressions", () => {
           { stream: "s", requestTimeout: [-1, 0] as const }
         ] as Array<KinesisWriter.Options>
       ) expect(Exit.isFailure(yield* build(options)), JSON.stringify(options)).toBe(true)
-      expect(Exit.isSuccess(yield* build({ stream: "s", linger: "0 millis", shutdownTimeout: Duration.zero }))).toBe(true)
+      expect(Exit.isSuccess(yield* build({ stream: "s", linger: "0 millis", shutdownTimeout: Duration.zero }))).toBe(
+        true
+      )
     }))
 
   it.scoped("a retry Schedule that dies fails the record instead of losing it", () =>

@@ -255,7 +255,9 @@ describe("ShardMap.load against the embedded Kinesis", () => {
         ))
       yield* kinesis.send("DescribeStreamSummary", (client, abortSignal) =>
         client.send(new DescribeStreamSummaryCommand({ StreamName: "split" }), { abortSignal })).pipe(
-          Effect.map((summary) => summary.StreamDescriptionSummary?.StreamStatus),
+          Effect.map((summary) =>
+            summary.StreamDescriptionSummary?.StreamStatus
+          ),
           Effect.repeat({ until: (status) => status === "ACTIVE", schedule: Schedule.spaced("10 millis") })
         )
       const after = yield* ShardMap.load(kinesis, { StreamName: "split" })

@@ -105,9 +105,7 @@ export const make = (now: () => number): Tally => {
       abandoned: counters.abandoned,
       shards: [...counters.shards.values()]
         .map((entry) => ({ ...entry }))
-        .sort((a, b) =>
-          a.second - b.second || a.stream.localeCompare(b.stream) || a.shardId.localeCompare(b.shardId)
-        )
+        .sort((a, b) => a.second - b.second || a.stream.localeCompare(b.stream) || a.shardId.localeCompare(b.shardId))
     }),
     reset: () => {
       counters = empty()

@@ -3,7 +3,7 @@
  */
 
 /** Numbers in [0, 1), the same sequence for the same seed. */
-export const seeded = (seed: number): (() => number) => {
+export const seeded = (seed: number): () => number => {
   let state = seed >>> 0
   return () => {
     state = (state + 0x6d2b79f5) >>> 0

@@ -36,8 +36,11 @@ export const make = (endpoint: string): Upstream => {
         (response) => {
           const chunks: Array<Buffer> = []
           response.on("data", (chunk: Buffer) => chunks.push(chunk))
-          response.on("end", () =>
-            resolve({ status: response.statusCode ?? 500, headers: response.headers, body: Buffer.concat(chunks) }))
+          response.on(
+            "end",
+            () =>
+              resolve({ status: response.statusCode ?? 500, headers: response.headers, body: Buffer.concat(chunks) })
+          )
           response.on("error", reject)
         }
       )

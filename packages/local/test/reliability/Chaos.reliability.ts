@@ -4,47 +4,51 @@ import * as Either from "effect/Either"
 import { chaos, mib, printFigures } from "../support/Chaos.js"
 
 describe("100,000 records under the mixed fault plan", () => {
-  it.live("stores every record at least once, with duplicates only from answers lost after storing", () =>
-    Effect.gen(function*() {
-      const records = 100_000
-      // Default writer options, default retry schedule: what a user gets.
-      const figures = yield* chaos({
-        records,
-        shards: 4,
-        recordBytes: 100,
-        plan: {
-          seed: 42,
-          throttle: 0.2,
-          internalFailure: 0.02,
-          serverError: 0.05,
-          resetBeforeForward: 0.02,
-          resetAfterForward: 0.01
-        }
-      })
-      const { counters, stats, tally } = figures
-      printFigures([{
-        run: "100,000 records: 20% throttled, 2% InternalFailure; requests: 5% 500, 2% reset before, 1% reset after",
-        offered: records,
-        distinct: tally.distinct,
-        duplicates: tally.duplicates,
-        failedReported: figures.failedReported.length,
-        lost: tally.missing.length,
-        peakRss: `${mib(figures.peakRss)} MiB (writer and embedded Kinesis in one process)`,
-        seconds: figures.elapsedMillis / 1000
-      }])
-      process.stdout.write(
-        `proxy: ${JSON.stringify({ ...counters, shards: undefined })}\nwriter: ${JSON.stringify(stats)}\n`
-      )
+  it.live(
+    "stores every record at least once, with duplicates only from answers lost after storing",
+    () =>
+      Effect.gen(function*() {
+        const records = 100_000
+        // Default writer options, default retry schedule: what a user gets.
+        const figures = yield* chaos({
+          records,
+          shards: 4,
+          recordBytes: 100,
+          plan: {
+            seed: 42,
+            throttle: 0.2,
+            internalFailure: 0.02,
+            serverError: 0.05,
+            resetBeforeForward: 0.02,
+            resetAfterForward: 0.01
+          }
+        })
+        const { counters, stats, tally } = figures
+        printFigures([{
+          run: "100,000 records: 20% throttled, 2% InternalFailure; requests: 5% 500, 2% reset before, 1% reset after",
+          offered: records,
+          distinct: tally.distinct,
+          duplicates: tally.duplicates,
+          failedReported: figures.failedReported.length,
+          lost: tally.missing.length,
+          peakRss: `${mib(figures.peakRss)} MiB (writer and embedded Kinesis in one process)`,
+          seconds: figures.elapsedMillis / 1000
+        }])
+        process.stdout.write(
+          `proxy: ${JSON.stringify({ ...counters, shards: undefined })}\nwriter: ${JSON.stringify(stats)}\n`
+        )
 
-      expect(tally.missing).toEqual([])
-      expect(tally.unexpected).toBe(0)
-      expect(Either.isRight(figures.flush)).toBe(true)
-      expect(stats).toMatchObject({ accepted: records, delivered: records, failed: 0, bufferedRecords: 0 })
-      expect(tally.duplicates).toBe(counters.records.unanswered)
-      expect(counters.faults.resetAfterForward).toBeGreaterThan(0)
-      expect(counters.records.unanswered).toBeGreaterThan(0)
-      for (const kind of ["throttle", "internalFailure", "serverError", "resetBeforeForward"] as const) {
-        expect(counters.faults[kind], kind).toBeGreaterThan(0)
-      }
-    }), 240_000)
+        expect(tally.missing).toEqual([])
+        expect(tally.unexpected).toBe(0)
+        expect(Either.isRight(figures.flush)).toBe(true)
+        expect(stats).toMatchObject({ accepted: records, delivered: records, failed: 0, bufferedRecords: 0 })
+        expect(tally.duplicates).toBe(counters.records.unanswered)
+        expect(counters.faults.resetAfterForward).toBeGreaterThan(0)
+        expect(counters.records.unanswered).toBeGreaterThan(0)
+        for (const kind of ["throttle", "internalFailure", "serverError", "resetBeforeForward"] as const) {
+          expect(counters.faults[kind], kind).toBeGreaterThan(0)
+        }
+      }),
+    240_000
+  )
 })

@@ -2,8 +2,8 @@
  * Shared by the quick reliability tests and the long runs: numbered records, a tally of what a stream holds,
  * captured logs, a resident-memory sampler, and the chaos run (a writer against a fault plan, read back).
  */
+import { type KinesisProxy, LocalKinesis, type StoredRecord } from "@effect-kinesis/local"
 import { type DeliveryFailed, KinesisWriter, type RecordFailed } from "@effect-kinesis/writer"
-import { KinesisProxy, LocalKinesis, type StoredRecord } from "@effect-kinesis/local"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"

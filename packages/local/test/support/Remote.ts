@@ -3,8 +3,8 @@
  * the server's: start it, send it commands, read a stream back through any `Kinesis` service.
  */
 import { GetRecordsCommand, GetShardIteratorCommand, ListShardsCommand } from "@aws-sdk/client-kinesis"
-import type { Kinesis } from "@effect-kinesis/writer"
 import type { LocalKinesis, StoredRecord } from "@effect-kinesis/local"
+import type { Kinesis } from "@effect-kinesis/writer"
 import * as Effect from "effect/Effect"
 import type * as Scope from "effect/Scope"
 import { spawn } from "node:child_process"

@@ -135,8 +135,9 @@ export const resolve = (options: Options): Either.Either<Resolved, InvalidOption
     problems.push("stream must be a stream name or a stream ARN")
   } else if (stream.startsWith("arn:")) {
     const match = streamArn.exec(stream)
-    if (match === null) problems.push(`stream ${stream} is not a Kinesis stream ARN (arn:aws:kinesis:REGION:ACCOUNT:stream/NAME)`)
-    else {
+    if (match === null) {
+      problems.push(`stream ${stream} is not a Kinesis stream ARN (arn:aws:kinesis:REGION:ACCOUNT:stream/NAME)`)
+    } else {
       target = { StreamARN: stream }
       name = match[1]
     }
@@ -186,7 +187,9 @@ export const resolve = (options: Options): Either.Either<Resolved, InvalidOption
     Number.MAX_SAFE_INTEGER
   )
   if (maxBufferedBytes < maxRecordBytes) {
-    problems.push(`maxBufferedBytes (${maxBufferedBytes}) must hold at least one record of maxRecordBytes (${maxRecordBytes})`)
+    problems.push(
+      `maxBufferedBytes (${maxBufferedBytes}) must hold at least one record of maxRecordBytes (${maxRecordBytes})`
+    )
   }
   const maxInFlight = integer("maxInFlight", options.maxInFlight, defaults.maxInFlight, 1, 10_000)
   const lingerMillis = millis("linger", options.linger, defaults.linger)

@@ -118,7 +118,7 @@ const build = (options: Resolved): Effect.Effect<Service, never, Kinesis | Scope
       available: (shard, time) => RateLimit.available(limiter, shard, time),
       spend: (shard, records, bytes, time) => RateLimit.spend(limiter, shard, records, bytes, time),
       readyAt: (shard, records, bytes, time) => RateLimit.readyAt(limiter, shard, records, bytes, time),
-      throttled: (shard, sentAt, time, over) => RateLimit.throttled(limiter, shard, sentAt, time, over),
+      throttled: (shard, sentAt, time) => RateLimit.throttled(limiter, shard, sentAt, time),
       succeeded: (shard, records, time) => RateLimit.succeeded(limiter, shard, records, time)
     }
     // Every decision on what to send is the accumulator's; this layer only runs its plans, in one JS thread.
