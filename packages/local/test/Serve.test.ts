@@ -26,9 +26,13 @@ describe("serve.js (kinesis-local)", () => {
     const pkg = JSON.parse(await readFile(new URL("../package.json", import.meta.url), "utf8")) as {
       readonly bin?: Record<string, string>
     }
-    expect(pkg.bin).toEqual({ "kinesis-local": "./dist/serve.js" })
+    // A launcher that exists before the build, so that npm links it on a fresh install; it runs dist/serve.js.
+    expect(pkg.bin).toEqual({ "kinesis-local": "./bin/kinesis-local.js" })
+    const launcher = new URL("../bin/kinesis-local.js", import.meta.url)
+    const text = await readFile(launcher, "utf8")
+    expect(text.split("\n")[0]).toBe("#!/usr/bin/env node")
+    expect(text).toContain("import \"../dist/serve.js\"")
     expect(existsSync(servePath), `${servePath} is missing: build first (npx tsc -b)`).toBe(true)
-    expect((await readFile(servePath, "utf8")).split("\n")[0]).toBe("#!/usr/bin/env node")
   })
 
   for (const signal of ["SIGTERM", "SIGINT"] as const) {
