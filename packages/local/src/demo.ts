@@ -1,6 +1,7 @@
 /**
- * `npm run demo`: 100,000 records through `KinesisWriter.layer` into a 4-shard embedded Kinesis that throttles
- * some of them as a busy stream would, then every record read back and checked byte for byte.
+ * `npm run demo`: 100,000 records through `KinesisWriter.layer` into a 16-shard embedded Kinesis with AWS's
+ * per-shard limits that also fails some records as AWS sometimes does, then every record read back and checked
+ * byte for byte.
  */
 import { KinesisWriter } from "@effect-kinesis/writer"
 import * as Effect from "effect/Effect"
@@ -11,9 +12,9 @@ import { LocalKinesis } from "./LocalKinesis.js"
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true"
 
 const RECORDS = 100_000
-const SHARDS = 4
+const SHARDS = 16
 const STREAM = "demo"
-const THROTTLED = 0.05
+const FAILING = 0.02
 
 const utf8 = new TextEncoder()
 const hex = (bytes: Uint8Array) => Buffer.from(bytes).toString("hex")
@@ -49,7 +50,7 @@ const program = Effect.gen(function*() {
   const proxy = yield* KinesisProxy
   console.log(
     `effect-kinesis demo: ${number(RECORDS)} records into a ${SHARDS}-shard embedded Kinesis at ${local.endpoint}` +
-      ` (${THROTTLED * 100}% of records throttled, as on a busy stream)\n`
+      ` (AWS's per-shard limits; ${FAILING * 100}% of records fail with InternalFailure)\n`
   )
   const expected = new Map<string, number>()
   const kinds = new Map<string, number>()
@@ -90,7 +91,8 @@ const program = Effect.gen(function*() {
   console.log(`  time       ${number(seconds, 2)} s, ${number(stats.accepted / seconds)} records/s`)
   console.log(
     `  requests   ${number(stats.requests)} PutRecords, ${number(stats.retried)} records retried` +
-      ` (${number(counters.records.faulted)} throttled by the proxy), ${number(stats.failed)} failed`
+      ` (${number(counters.records.throttled)} over a shard's limits, ${number(counters.records.faulted)}` +
+      ` InternalFailure), ${number(stats.failed)} failed`
   )
   console.log(
     `  read back  ${number(stored.length)} records from ${perShard.size} shards (${
@@ -109,7 +111,13 @@ const program = Effect.gen(function*() {
 
 Effect.runPromise(
   program.pipe(
-    Effect.provide(LocalKinesis.layer({ streams: { [STREAM]: SHARDS }, faults: { throttle: THROTTLED, seed: 7 } }))
+    Effect.provide(
+      LocalKinesis.layer({
+        streams: { [STREAM]: SHARDS },
+        limits: true,
+        faults: { internalFailure: FAILING, seed: 7 }
+      })
+    )
   )
 ).catch((error) => {
   console.error(error)
