@@ -9,6 +9,7 @@
  */
 import * as Aggregation from "./Aggregation.js"
 import * as Batch from "./Batch.js"
+import * as RateLimit from "./RateLimit.js"
 import type * as Record from "./Record.js"
 import * as ShardMap from "./ShardMap.js"
 
@@ -31,6 +32,15 @@ export interface Pacing {
   /** The shard stored `records` records. */
   readonly succeeded: (shard: string, records: number, now: number) => void
 }
+
+/** The pacing of a `RateLimit`: its budgets, asked and fed by shard. */
+export const pacingOf = (limit: RateLimit.RateLimit): Pacing => ({
+  available: (shard, now) => RateLimit.available(limit, shard, now),
+  spend: (shard, records, bytes, now) => RateLimit.spend(limit, shard, records, bytes, now),
+  readyAt: (shard, records, bytes, now) => RateLimit.readyAt(limit, shard, records, bytes, now),
+  throttled: (shard, sentAt, now) => RateLimit.throttled(limit, shard, sentAt, now),
+  succeeded: (shard, records, now) => RateLimit.succeeded(limit, shard, records, now)
+})
 
 /** How the accumulator decides. */
 export interface Options {

@@ -50,41 +50,6 @@ export const take = (items: ReadonlyArray<Sized>, start: number, limits: Limits)
 export const isFull = (count: number, bytes: number, limits: Limits): boolean =>
   count >= limits.maxBatchRecords || bytes >= limits.maxBatchBytes
 
-/** How many records the next batch takes from each of the two lines the writer keeps. */
-export interface Taken {
-  /** From the front of the records ready to be sent again. */
-  readonly retries: number
-  /** From `freshStart` on in the records never sent. */
-  readonly fresh: number
-}
-
-/**
- * The next batch: records to retry first (they were taken earlier), then records never sent, in order, within the
- * limits. A record that does not fit closes the batch, so no later record jumps it: the order records were taken
- * in is the order they go out in. At least one record when any is waiting.
- */
-export const next = (
-  retries: ReadonlyArray<Sized>,
-  fresh: ReadonlyArray<Sized>,
-  freshStart: number,
-  limits: Limits
-): Taken => {
-  const fromRetries = take(retries, 0, limits)
-  if (fromRetries < retries.length) return { retries: fromRetries, fresh: 0 }
-  let count = fromRetries
-  let bytes = 0
-  for (let i = 0; i < fromRetries; i++) bytes += retries[i].size
-  let i = freshStart
-  while (i < fresh.length && count < limits.maxBatchRecords) {
-    const size = fresh[i].size
-    if (count > 0 && bytes + size > limits.maxBatchBytes) break
-    bytes += size
-    count++
-    i++
-  }
-  return { retries: fromRetries, fresh: i - freshStart }
-}
-
 /** Cuts items into consecutive batches within the limits, in order. */
 export const cut = <A extends Sized>(items: ReadonlyArray<A>, limits: Limits): Array<Array<A>> => {
   const batches: Array<Array<A>> = []

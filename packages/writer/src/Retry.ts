@@ -216,6 +216,10 @@ export const mayHaveStored = (error: KinesisError): boolean => {
   return root === undefined || !neverSent(root)
 }
 
+/** The error of a call with no answer within `millis`: retriable, and the request may have been processed. */
+export const timedOut = (operation: string, millis: number): KinesisError =>
+  new KinesisError({ operation, code: "RequestTimeout", detail: `no answer within ${millis} ms`, retriable: true })
+
 /** What the retry schedule is stepped with: the error that made a record (or its whole request) fail. */
 export type RetryInput = KinesisError
 

@@ -43,14 +43,6 @@ const keysOf = (shard: string, count: number) => {
   return keys
 }
 
-const pacingOf = (limit: RateLimit.RateLimit): Accumulator.Pacing => ({
-  available: (shard, now) => RateLimit.available(limit, shard, now),
-  spend: (shard, records, size, now) => RateLimit.spend(limit, shard, records, size, now),
-  readyAt: (shard, records, size, now) => RateLimit.readyAt(limit, shard, records, size, now),
-  throttled: (shard, sentAt, now) => RateLimit.throttled(limit, shard, sentAt, now),
-  succeeded: (shard, records, now) => RateLimit.succeeded(limit, shard, records, now)
-})
-
 const send = <T>(plan: Accumulator.Plan<T>): Accumulator.Outgoing<T> => {
   if (plan._tag !== "Send") throw new Error(`expected a batch, got a sleep until ${plan.until}`)
   return plan.batch
@@ -136,7 +128,7 @@ describe("Accumulator.poll", () => {
 describe("Accumulator shards", () => {
   it("puts each record in its shard's line, and a full shard does not hold back the others", () => {
     const limit = RateLimit.make({ recordsPerSecond: 10 })
-    const acc = Accumulator.make(options({ pacing: pacingOf(limit), lingerMillis: 0 }))
+    const acc = Accumulator.make(options({ pacing: Accumulator.pacingOf(limit), lingerMillis: 0 }))
     Accumulator.reshard(acc, twoShards)
     const [a1, a2] = keysOf("shard-a", 2)
     const hot = keysOf("shard-b", 30)
@@ -207,7 +199,7 @@ describe("Accumulator wake-ups and feedback", () => {
 
   it("a record for an idle shard wakes the caller while another shard waits for its budget", () => {
     const limit = RateLimit.make({ recordsPerSecond: 1 })
-    const acc = Accumulator.make(options({ pacing: pacingOf(limit) }))
+    const acc = Accumulator.make(options({ pacing: Accumulator.pacingOf(limit) }))
     Accumulator.reshard(acc, twoShards)
     const [a1, a2] = keysOf("shard-a", 2)
     const [b] = keysOf("shard-b", 1)
@@ -222,7 +214,7 @@ describe("Accumulator wake-ups and feedback", () => {
 
   it("a request that failed as a whole changes no shard's budget", () => {
     const limit = RateLimit.make()
-    const acc = Accumulator.make(options({ pacing: pacingOf(limit), lingerMillis: 0 }))
+    const acc = Accumulator.make(options({ pacing: Accumulator.pacingOf(limit), lingerMillis: 0 }))
     Accumulator.reshard(acc, twoShards)
     const [a] = keysOf("shard-a", 1)
     Accumulator.take(acc, record(a), undefined, 0)
@@ -314,7 +306,7 @@ const runModel = (commands: ReadonlyArray<Command>, ordered: boolean, paced: boo
       maxBufferedRecords,
       maxBufferedBytes,
       ordered,
-      pacing: paced ? pacingOf(limit) : undefined,
+      pacing: paced ? Accumulator.pacingOf(limit) : undefined,
       aggregation
     })
   )

@@ -68,47 +68,6 @@ describe("Batch.isFull", () => {
   })
 })
 
-describe("Batch.next", () => {
-  it("takes retries first, then fresh records, in order, within bounds, and never jumps a record that did not fit", () => {
-    fc.assert(
-      fc.property(
-        limitsArbitrary,
-        fc.array(fc.integer({ min: 1, max: 1000 }), { maxLength: 600 }),
-        fc.array(fc.integer({ min: 1, max: 1000 }), { maxLength: 600 }),
-        fc.nat(50),
-        (limits, retrySizes, freshSizes, start) => {
-          const clamp = (sizes: Array<number>) => sized(sizes.map((size) => Math.min(size, limits.maxBatchBytes)))
-          const retries = clamp(retrySizes)
-          const fresh = clamp(freshSizes)
-          const freshStart = Math.min(start, fresh.length)
-          const taken = Batch.next(retries, fresh, freshStart, limits)
-          const batch = [...retries.slice(0, taken.retries), ...fresh.slice(freshStart, freshStart + taken.fresh)]
-          const bytes = batch.reduce((sum, item) => sum + item.size, 0)
-          expect(batch.length).toBeLessThanOrEqual(limits.maxBatchRecords)
-          expect(bytes).toBeLessThanOrEqual(limits.maxBatchBytes)
-          if (retries.length + fresh.length - freshStart > 0) expect(batch.length).toBeGreaterThan(0)
-          // A fresh record goes only once every retry went.
-          if (taken.fresh > 0) expect(taken.retries).toBe(retries.length)
-          // The batch stops only at a bound: the next record in line would break one.
-          const nextInLine = taken.retries < retries.length ?
-            retries[taken.retries] :
-            fresh[freshStart + taken.fresh]
-          if (nextInLine !== undefined) {
-            expect(batch.length === limits.maxBatchRecords || bytes + nextInLine.size > limits.maxBatchBytes).toBe(true)
-          }
-        }
-      )
-    )
-  })
-
-  it("leaves a retry that did not fit at the front, with every fresh record behind it", () => {
-    const limits = { maxBatchRecords: 500, maxBatchBytes: 100 }
-    expect(Batch.next(sized([60, 60]), sized([30]), 0, limits)).toEqual({ retries: 1, fresh: 0 })
-    expect(Batch.next(sized([60]), sized([30, 30]), 0, limits)).toEqual({ retries: 1, fresh: 1 })
-    expect(Batch.next([], sized([30, 30, 30, 30]), 1, limits)).toEqual({ retries: 0, fresh: 3 })
-  })
-})
-
 const resultArbitrary = fc.oneof(
   fc.record({ ShardId: fc.constant("shardId-000000000001"), SequenceNumber: fc.string({ minLength: 1 }) }),
   fc.record({

@@ -245,13 +245,7 @@ const describe = (code: string, detail: string) => (detail === "" ? code : detai
 export const send = (writer: Writer, batch: Accumulator.Outgoing<Ticket>): Effect.Effect<void> => {
   const { acc, counters, metrics, options, streak } = writer
   const { entries } = batch
-  const requestTimeout = (): KinesisError =>
-    new KinesisError({
-      operation: "PutRecords",
-      code: "RequestTimeout",
-      detail: `no answer within ${options.requestTimeoutMillis} ms`,
-      retriable: true
-    })
+  const requestTimeout = () => Retry.timedOut("PutRecords", options.requestTimeoutMillis)
   // The request's span ends with its outcome: a failure when the request failed as a whole.
   let span: Tracer.Span | undefined
   let outcome: Exit.Exit<unknown, unknown> = Exit.void

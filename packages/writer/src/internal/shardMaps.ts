@@ -8,7 +8,6 @@ import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Exit from "effect/Exit"
 import type * as Scope from "effect/Scope"
-import { KinesisError } from "../Errors.js"
 import type { Kinesis } from "../Kinesis.js"
 import * as Retry from "../Retry.js"
 import * as ShardMap from "../ShardMap.js"
@@ -52,16 +51,7 @@ export const follow = (options: Options): Effect.Effect<Follower, never, Scope.S
     }
     const read = (timeoutMillis: number) =>
       ShardMap.load(options.kinesis, options.target).pipe(
-        Effect.timeoutFail({
-          duration: timeoutMillis,
-          onTimeout: () =>
-            new KinesisError({
-              operation: "ListShards",
-              code: "RequestTimeout",
-              detail: `no answer within ${timeoutMillis} ms`,
-              retriable: true
-            })
-        }),
+        Effect.timeoutFail({ duration: timeoutMillis, onTimeout: () => Retry.timedOut("ListShards", timeoutMillis) }),
         Effect.catchAllDefect((defect) => Effect.fail(Retry.classify("ListShards", defect))),
         Effect.either
       )

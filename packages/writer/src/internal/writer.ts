@@ -114,13 +114,7 @@ const build = (options: Resolved): Effect.Effect<Service, never, Kinesis | Scope
     const { streamName } = options
 
     const limiter = options.shardAware ? RateLimit.make({ capacity: options.shardCapacity }) : undefined
-    const pacing: Accumulator.Pacing | undefined = limiter === undefined ? undefined : {
-      available: (shard, time) => RateLimit.available(limiter, shard, time),
-      spend: (shard, records, bytes, time) => RateLimit.spend(limiter, shard, records, bytes, time),
-      readyAt: (shard, records, bytes, time) => RateLimit.readyAt(limiter, shard, records, bytes, time),
-      throttled: (shard, sentAt, time) => RateLimit.throttled(limiter, shard, sentAt, time),
-      succeeded: (shard, records, time) => RateLimit.succeeded(limiter, shard, records, time)
-    }
+    const pacing = limiter === undefined ? undefined : Accumulator.pacingOf(limiter)
     // Every decision on what to send is the accumulator's; this layer only runs its plans, in one JS thread.
     const acc = Accumulator.make<Ticket>({
       limits: options.limits,
