@@ -21,14 +21,15 @@ describe("100,000 records under the mixed fault plan", () => {
             seed: 42,
             internalFailure: 0.02,
             serverError: 0.05,
-            resetBeforeForward: 0.02,
-            resetAfterForward: 0.01
+            // Paced, the writer sends a few hundred requests in all: rates high enough that each fault happens.
+            resetBeforeForward: 0.04,
+            resetAfterForward: 0.02
           }
         })
         const { counters, stats, tally } = figures
         printFigures([{
-          run: "100,000 records, AWS limits on 4 shards, 2% InternalFailure; requests: 5% 500, 2% reset before, " +
-            "1% reset after",
+          run: "100,000 records, AWS limits on 4 shards, 2% InternalFailure; requests: 5% 500, 4% reset before, " +
+            "2% reset after",
           offered: records,
           distinct: tally.distinct,
           duplicates: tally.duplicates,
