@@ -27,6 +27,8 @@ const colors: Record<string, string> = {
   "effect-kinesis-blind": "#93c5fd",
   "effect-kinesis-aggregated": "#0891b2",
   "effect-kinesis-tuned": "#1e40af",
+  "effect-kinesis-sink": "#4f46e5",
+  "effect-kinesis-all": "#7c3aed",
   "shutterstock": "#d97706",
   "aws-kinesis-writable": "#059669",
   "naive-port": "#9333ea"

@@ -9,6 +9,8 @@ export const writers = [
   "effect-kinesis-blind",
   "effect-kinesis-aggregated",
   "effect-kinesis-tuned",
+  "effect-kinesis-sink",
+  "effect-kinesis-all",
   "shutterstock",
   "aws-kinesis-writable",
   "naive-port"

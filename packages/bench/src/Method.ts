@@ -2,7 +2,7 @@
  * The part of `docs/bench/README.md` that does not change from run to run: how to run, and how it measures.
  */
 import { aggregationCeiling } from "./Utilization.js"
-import { tuned } from "./writers/EffectKinesis.js"
+import { CHUNK, tuned } from "./writers/EffectKinesis.js"
 
 // The most of the byte capacity 100-byte user records with 7-byte keys fill in full aggregates, and what that is.
 const ceiling = aggregationCeiling(100)
@@ -30,6 +30,16 @@ const writerRows: ReadonlyArray<readonly [string, string]> = [
     "effect-kinesis-aggregated",
     "the same with `aggregate: true` (KPL aggregation per predicted shard, aggregates of 50 KiB and 1,000 records " +
     "at most; in the aggregation scenario only)"
+  ],
+  [
+    "effect-kinesis-sink",
+    `this library with its defaults, the records streamed in through \`writer.sink\` (\`Stream.run\`, chunks of ${CHUNK} ` +
+    "entries), then `flush` (in the clean cases only)"
+  ],
+  [
+    "effect-kinesis-all",
+    `this library with its defaults, the records handed over with \`enqueueAll\` ${CHUNK} at a time, then \`flush\` ` +
+    "(in the clean cases only)"
   ],
   ["effect-kinesis-tuned", `this library with \`${JSON.stringify(tuned).replace(/"/g, "")}\``],
   [

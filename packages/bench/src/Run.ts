@@ -21,6 +21,10 @@ const load = async (name: WriterName): Promise<Writer> => {
       return (await import("./writers/EffectKinesis.js")).aggregated
     case "effect-kinesis-tuned":
       return (await import("./writers/EffectKinesis.js")).tunedWriter
+    case "effect-kinesis-sink":
+      return (await import("./writers/EffectKinesis.js")).sink
+    case "effect-kinesis-all":
+      return (await import("./writers/EffectKinesis.js")).all
     case "shutterstock":
       return (await import("./writers/Shutterstock.js")).prepare
     case "aws-kinesis-writable":
