@@ -72,7 +72,7 @@ export interface Held<T> extends Batch.Sized {
   readonly record: Record.Encoded
   /** The order it was taken in. */
   readonly seq: number
-  /** Its 128-bit hash key as 32 hex digits, once a shard map needed it. */
+  /** Its explicit hash key as 32 hex digits, once a shard map needed it. */
   hashKey: string | undefined
   /** The caller's handle on its result (a `put`), or undefined (an `enqueue`). */
   readonly ticket: T | undefined
@@ -224,7 +224,7 @@ const lineOf = <T>(acc: Accumulator<T>, shard: string): Line<T> => {
 /** Where a record goes: its shard, or undefined when no open shard holds it. */
 export type Route = (held: Held<unknown>) => string | undefined
 
-/** The route of a shard map: the MD5 of the partition key (computed once per record) in the map's ranges. */
+/** The route of a shard map: the record's hash key (the MD5 of its partition key, or its explicit one) in the map's ranges. */
 export const routeOf = (map: ShardMap.ShardMap): Route => {
   const shards = map.shards
   // One shard over the whole key space (most small streams) takes every record: no hash needed.
@@ -235,10 +235,11 @@ export const routeOf = (map: ShardMap.ShardMap): Route => {
     const only = shards[0].shardId
     return () => only
   }
+  const locate = ShardMap.partitionKeyLocator(map)
   return (held) => {
-    if (held.hashKey === undefined) {
-      held.hashKey = ShardMap.hashKeyOf(held.record.partitionKey, held.record.explicitHashKey)
-    }
+    // A partition key is hashed again at each reshard (rare) rather than its hash key kept with every record.
+    if (held.record.explicitHashKey === undefined) return locate(held.record.partitionKey)
+    if (held.hashKey === undefined) held.hashKey = ShardMap.toHex(held.record.explicitHashKey)
     return ShardMap.shardOf(map, held.hashKey)
   }
 }

@@ -53,8 +53,11 @@ const encodeUtf8 = (text: string): number => {
   return n
 }
 
-/** The MD5 digest of `text`'s UTF-8 bytes, as 32 lowercase hexadecimal digits (the digest's bytes in order). */
-export const md5Hex = (text: string): string => {
+/**
+ * The MD5 digest of `text`'s UTF-8 bytes into `out`: four words, each holding four bytes of the digest least
+ * significant first (as MD5 writes them).
+ */
+export const digestInto = (text: string, out: Int32Array): void => {
   const length = encodeUtf8(text)
   // Padding: a 1 bit, zeros to 56 mod 64, then the length in bits as 64-bit little-endian.
   const padded = ((length + 8) >> 6) + 1 << 6
@@ -207,7 +210,33 @@ export const md5Hex = (text: string): string => {
     c0 = (c0 + c) | 0
     d0 = (d0 + d) | 0
   }
-  return hexLe(a0) + hexLe(b0) + hexLe(c0) + hexLe(d0)
+  out[0] = a0
+  out[1] = b0
+  out[2] = c0
+  out[3] = d0
+}
+
+const scratch = new Int32Array(4)
+
+/** The MD5 digest of `text`'s UTF-8 bytes, as 32 lowercase hexadecimal digits (the digest's bytes in order). */
+export const md5Hex = (text: string): string => {
+  digestInto(text, scratch)
+  return toHex(scratch)
+}
+
+/** A digest's 32 hexadecimal digits. */
+export const toHex = (digest: Int32Array): string =>
+  hexLe(digest[0]) + hexLe(digest[1]) + hexLe(digest[2]) + hexLe(digest[3])
+
+/**
+ * The digest's first 48 bits read as a big-endian number (exact in a double): the hash key's top bits, enough to
+ * place almost every key among a stream's shards without the 128-bit number.
+ */
+export const top48 = (digest: Int32Array): number => {
+  const a = digest[0]
+  const b = digest[1]
+  const high = ((a & 0xff) << 24 | ((a >>> 8) & 0xff) << 16 | ((a >>> 16) & 0xff) << 8 | (a >>> 24)) >>> 0
+  return high * 65536 + ((b & 0xff) << 8 | ((b >>> 8) & 0xff))
 }
 
 // A word's four bytes, least significant first, as MD5 writes its digest.

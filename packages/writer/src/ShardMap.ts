@@ -10,7 +10,7 @@ import { ListShardsCommand } from "@aws-sdk/client-kinesis"
 import * as Effect from "effect/Effect"
 import type { KinesisError } from "./Errors.js"
 import type { Kinesis } from "./Kinesis.js"
-import { md5Hex } from "./Md5.js"
+import * as Md5 from "./Md5.js"
 
 /** The smallest hash key, 0, as a hash key string. */
 export const MIN_HASH_KEY = "0".repeat(32)
@@ -41,7 +41,7 @@ export const fromHex = (hex: string): string => BigInt(`0x${hex}`).toString(10)
 
 /** A record's hash key: its explicit hash key (a checked decimal) if given, else the MD5 of its key's UTF-8 bytes. */
 export const hashKeyOf = (partitionKey: string, explicitHashKey: string | undefined): string =>
-  explicitHashKey === undefined ? md5Hex(partitionKey) : toHex(explicitHashKey)
+  explicitHashKey === undefined ? Md5.md5Hex(partitionKey) : toHex(explicitHashKey)
 
 const isOpen = (shard: Shard): boolean => shard.SequenceNumberRange?.EndingSequenceNumber === undefined
 
@@ -92,6 +92,41 @@ export const shardOf = (map: ShardMap, hashKey: string): string | undefined => {
     }
   }
   return found >= 0 && hashKey <= shards[found].endingHashKey ? shards[found].shardId : undefined
+}
+
+/**
+ * Places partition keys among a map's shards, as `shardOf(map, hashKeyOf(key))` does, without the 128-bit hash key
+ * for almost every key: the MD5's first 48 bits decide unless they equal those of the range's bounds (a chance of
+ * about one in 2^47 per bound), when the whole hash key does. A shard-aware writer places every record it takes.
+ */
+export const partitionKeyLocator = (map: ShardMap): (partitionKey: string) => string | undefined => {
+  const shards = map.shards
+  const top = (hex: string) => parseInt(hex.slice(0, 12), 16)
+  const starts = Float64Array.from(shards, (shard) => top(shard.startingHashKey))
+  const ends = Float64Array.from(shards, (shard) => top(shard.endingHashKey))
+  const digest = new Int32Array(4)
+  return (partitionKey) => {
+    Md5.digestInto(partitionKey, digest)
+    const key = Md5.top48(digest)
+    let low = 0
+    let high = shards.length - 1
+    let found = -1
+    while (low <= high) {
+      const middle = (low + high) >>> 1
+      if (starts[middle] <= key) {
+        found = middle
+        low = middle + 1
+      } else {
+        high = middle - 1
+      }
+    }
+    // Below every range's top bits: below every range. Strictly between a range's bounds' top bits: inside it.
+    if (found < 0) return undefined
+    if (starts[found] < key && key < ends[found]) return shards[found].shardId
+    // Past its end's top bits, before the next range's (the search found none starting at or before): in a gap.
+    if (key > ends[found]) return undefined
+    return shardOf(map, Md5.toHex(digest))
+  }
 }
 
 /** The shard a record will be stored on, or `undefined` when no open shard holds its hash key. */

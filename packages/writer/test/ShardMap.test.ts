@@ -107,6 +107,54 @@ describe("ShardMap hash keys", () => {
   })
 })
 
+describe("ShardMap partitionKeyLocator", () => {
+  it("places any key where the BigInt reference does, on any map", () => {
+    fc.assert(
+      fc.property(shardsArbitrary, fc.array(fc.string({ unit: "binary", minLength: 1, maxLength: 60 })), (
+        shards,
+        keys
+      ) => {
+        const locate = ShardMap.partitionKeyLocator(ShardMap.fromShards(shards))
+        for (const key of keys) expect(locate(key)).toBe(referenceShardOf(shards, referenceHash(key)))
+      })
+    )
+  })
+
+  it("decides by the whole hash key when its first 48 bits are those of a range's bound", () => {
+    // Bounds a few units from keys' own hashes: the first 48 bits tie, the other 80 decide.
+    fc.assert(
+      fc.property(
+        fc.string({ minLength: 1, maxLength: 20 }),
+        fc.integer({ min: -3, max: 3 }),
+        fc.integer({ min: -3, max: 3 }),
+        fc.boolean(),
+        (key, startOffset, endOffset, gapAfter) => {
+          const hash = referenceHash(key)
+          const clamp = (value: bigint) => value < 1n ? 1n : value > MAX - 1n ? MAX - 1n : value
+          const start = clamp(hash + BigInt(startOffset))
+          const end = clamp(hash + BigInt(endOffset) + 10n)
+          const shards = [
+            shard(0, 0n, start - 1n),
+            shard(1, start, end),
+            ...(gapAfter ? [] : [shard(2, end + 1n, MAX)])
+          ]
+          const locate = ShardMap.partitionKeyLocator(ShardMap.fromShards(shards))
+          expect(locate(key)).toBe(referenceShardOf(shards, hash))
+        }
+      )
+    )
+  })
+
+  it("answers undefined on an empty map, and below or above every range", () => {
+    expect(ShardMap.partitionKeyLocator(ShardMap.empty)("key")).toBeUndefined()
+    const hash = referenceHash("key")
+    const above = ShardMap.fromShards([shard(0, hash + 1n, MAX)])
+    const below = ShardMap.fromShards([shard(0, 0n, hash - 1n)])
+    expect(ShardMap.partitionKeyLocator(above)("key")).toBeUndefined()
+    expect(ShardMap.partitionKeyLocator(below)("key")).toBeUndefined()
+  })
+})
+
 describe("ShardMap lookup", () => {
   const quarter = (MAX + 1n) / 4n
   const four = [0, 1, 2, 3].map((i) => shard(i, BigInt(i) * quarter, BigInt(i + 1) * quarter - 1n))
