@@ -98,3 +98,4 @@ export type Task =
     readonly bytes: number
     readonly profile?: string | undefined
   }
+  | { readonly _tag: "Stages"; readonly records: number; readonly bytes: number }

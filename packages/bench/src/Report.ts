@@ -11,6 +11,7 @@ import {
   SHARD_RECORDS_PER_SECOND,
   streamCapacity
 } from "./Scenarios.js"
+import { describeStage, type Stage } from "./Stages.js"
 import { aggregationCeiling } from "./Utilization.js"
 
 type Align = "left" | "right"
@@ -309,6 +310,44 @@ const provenance = (results: Results): Array<string> => {
 }
 
 /** The terminal report. */
+
+// The stages' table: CPU per record of each, what each step added, and the clean cases' SDK and HTTP beside them.
+const stageRows = (results: Results) => {
+  const stages = results.core?.stages
+  if (stages === undefined) return undefined
+  const of = (stage: Stage) => stages.find((s) => s.stage === stage)?.cpuMicros ?? Number.NaN
+  const answer = of("answer")
+  const rows: Array<Array<string>> = []
+  let before = 0
+  for (const { cpuMicros, runs, stage } of stages) {
+    // The writer stages include the in-memory Kinesis's answers: shown without them.
+    const own = stage.startsWith("writer-") ? cpuMicros - answer : cpuMicros
+    const added = stage === "answer" ? "" : stage === "writer-enqueue" ?
+      num(own - (of("writer-enqueueAll") - answer), 2) :
+      num(own - before, 2)
+    rows.push([stage, describeStage[stage], num(own, 2), added, runs.map((r) => num(r, 2)).join(", ")])
+    if (stage !== "answer" && stage !== "writer-enqueue") before = own
+  }
+  const clean = (writer: string) => results.summaries.find((s) => s.case === "clean-32" && s.writer === writer)
+  const hand = clean("hand-loop")
+  const all = clean("effect-kinesis-all")
+  if (hand !== undefined && all !== undefined) {
+    rows.push([
+      "clean-32",
+      "the clean case with 32 shards over HTTP: effect-kinesis-all's CPU per record, and what it adds over the " +
+      "writer stage (the SDK, HTTP, their garbage)",
+      num(all.cpuMicrosPerRecord, 2),
+      num(all.cpuMicrosPerRecord - (of("writer-enqueueAll") - answer), 2),
+      `hand loop ${num(hand.cpuMicrosPerRecord, 2)}`
+    ])
+  }
+  return {
+    headers: ["stage", "what it does", "CPU us/rec", "added", "(rounds)"],
+    rows,
+    align: ["left", "left", "right", "right", "left"] as const
+  }
+}
+
 export const text = (results: Results): string => {
   const out: Array<string> = [
     `effect-kinesis bench (${results.plan.mode}): ${machineLine(results)}`,
@@ -334,6 +373,19 @@ export const text = (results: Results): string => {
       `Pure core (Record.encode + Batch.cut, ${results.plan.core.recordBytes}-byte strings, one core): ` +
         `${num(results.core.recordsPerSecond)} records/s, median of ${results.core.runs.length}` +
         (results.core.errors.length > 0 ? `; errors: ${results.core.errors.join("; ")}` : ""),
+      ""
+    )
+  }
+  const stagesTable = stageRows(results)
+  if (stagesTable !== undefined) {
+    out.push("CPU per record, stage by stage (no SDK, no HTTP; medians)")
+    out.push(
+      textTable(stagesTable.headers, stagesTable.rows.map((row) => [row[0], row[2], row[3], row[4]]), [
+        "left",
+        "right",
+        "right",
+        "left"
+      ]),
       ""
     )
   }
@@ -410,6 +462,20 @@ export const markdown = (results: Results, howTo: string): string => {
         `${results.plan.core.recordBytes}-byte strings, no I/O, one process on one core: ` +
         `**${num(results.core.recordsPerSecond)} records/s** (median of ${results.core.runs.length}; ` +
         `runs ${results.core.runs.map((run) => num(run.recordsPerSecond)).join(", ")}).`,
+      ""
+    )
+  }
+  const stagesMd = stageRows(results)
+  if (stagesMd !== undefined) {
+    out.push(
+      "## CPU per record, stage by stage",
+      "",
+      `Each stage does what the one before did and one step more, over ${
+        (results.core?.stageRecords ?? 0).toLocaleString("en-US")
+      } records of ${results.plan.core.recordBytes} bytes with no SDK and no HTTP, in one process (CPU of every ` +
+        "thread, as in the clean cases); medians of the rounds. \"added\" is what the step costs.",
+      "",
+      markdownTable(stagesMd.headers, stagesMd.rows, stagesMd.align),
       ""
     )
   }

@@ -8,6 +8,7 @@ import { baseline, type WriterName, writers } from "./Job.js"
 import type { Machine } from "./Machine.js"
 import type { Case, Plan } from "./Scenarios.js"
 import { scenarios, SHARD_RECORDS_PER_SECOND } from "./Scenarios.js"
+import type { Stage } from "./Stages.js"
 import { median } from "./Stats.js"
 import * as Utilization from "./Utilization.js"
 
@@ -150,6 +151,12 @@ export interface CoreResult {
   readonly runs: ReadonlyArray<CoreMeasured>
   readonly recordsPerSecond: number
   readonly errors: ReadonlyArray<string>
+  /** CPU per record of each stage of the per-record path: medians, and every round's figure (older results: none). */
+  readonly stages?:
+    | ReadonlyArray<{ readonly stage: Stage; readonly cpuMicros: number; readonly runs: ReadonlyArray<number> }>
+    | undefined
+  /** Records each stage measurement took. */
+  readonly stageRecords?: number | undefined
 }
 
 /** Everything `results.json` holds. */

@@ -5,10 +5,13 @@
 import * as Core from "./Core.js"
 import type { Go, Outcome, Started, Task } from "./Job.js"
 import { runJob } from "./Run.js"
+import * as Stages from "./Stages.js"
 
 const perform = async (task: Task): Promise<unknown> =>
   task._tag === "Write" ?
     runJob(task.job, ready) :
+    task._tag === "Stages" ?
+    Stages.measure(task.records, task.bytes) :
     Core.measure(task.records, task.bytes, task.profile)
 
 // Says it is ready to offer, and waits for the word to go.

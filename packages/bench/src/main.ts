@@ -15,6 +15,8 @@ import * as Profile from "./Profile.js"
 import * as Report from "./Report.js"
 import * as Results from "./Results.js"
 import * as Scenarios from "./Scenarios.js"
+import * as Stages from "./Stages.js"
+import type { StagesMeasured } from "./Stages.js"
 import { median, rotate } from "./Stats.js"
 import * as Utilization from "./Utilization.js"
 import { tuned } from "./writers/EffectKinesis.js"
@@ -186,7 +188,35 @@ const main = async () => {
         "FAILED"
       console.log(`  core round ${round + 1}/${plan.core.rounds} ${rate}`)
     }
-    core = { runs: measured, recordsPerSecond: median(measured.map((m) => m.recordsPerSecond)), errors }
+    // Where the writer's CPU per record goes, stage by stage: one child per round, every stage in it.
+    const stageRecords = args.full ? 100_000 : 30_000
+    const stageRuns: Array<StagesMeasured> = []
+    for (let round = 0; round < plan.core.rounds; round++) {
+      const outcome = await inChild<StagesMeasured>(
+        { _tag: "Stages", records: stageRecords, bytes: plan.core.recordBytes },
+        { timeoutMs: 300_000 }
+      )
+      if (outcome._tag === "Done") stageRuns.push(outcome.value)
+      else errors.push(outcome.error.split("\n")[0])
+      console.log(
+        `  stages round ${round + 1}/${plan.core.rounds} ${
+          outcome._tag === "Done" ?
+            outcome.value.map((s) => `${s.stage} ${s.cpuMicros.toFixed(2)}`).join(", ") + " us/rec" :
+            "FAILED"
+        }`
+      )
+    }
+    const stages = stageRuns.length === 0 ? undefined : Stages.stages.map((stage) => {
+      const runs = stageRuns.map((run) => run.find((s) => s.stage === stage)!.cpuMicros)
+      return { stage, cpuMicros: median(runs), runs }
+    })
+    core = {
+      runs: measured,
+      recordsPerSecond: median(measured.map((m) => m.recordsPerSecond)),
+      errors,
+      stages,
+      stageRecords
+    }
   }
 
   const summaries = Results.summarize(plan.cases, runs)
