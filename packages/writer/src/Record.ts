@@ -95,31 +95,35 @@ class NonFiniteNumber {
  * Returns the reason for a message that can not be sent faithfully.
  */
 export const encodeData = (message: unknown): Either.Either<Uint8Array, string> => {
+  const data = dataOf(message)
+  return typeof data === "string" ? Either.left(data) : Either.right(data)
+}
+
+// `encodeData` without the Either: the writer encodes every record, and each wrapper is garbage at once.
+const dataOf = (message: unknown): Uint8Array | string => {
   if (typeof message === "string") {
     if (!message.isWellFormed()) {
-      return Either.left("the string has a lone surrogate (an unpaired UTF-16 half), which UTF-8 can not carry")
+      return "the string has a lone surrogate (an unpaired UTF-16 half), which UTF-8 can not carry"
     }
-    return Either.right(encodeString(message))
+    return encodeString(message)
   }
-  if (message instanceof Uint8Array) return Either.right(message)
+  if (message instanceof Uint8Array) return message
   if (ArrayBuffer.isView(message) || message instanceof ArrayBuffer) {
-    return Either.left("binary data must be a Uint8Array (wrap other buffers in new Uint8Array(...))")
+    return "binary data must be a Uint8Array (wrap other buffers in new Uint8Array(...))"
   }
-  if (message === undefined) return Either.left("undefined has no JSON form")
+  if (message === undefined) return "undefined has no JSON form"
   if (typeof message === "function" || typeof message === "symbol") {
-    return Either.left(`a ${typeof message} has no JSON form`)
+    return `a ${typeof message} has no JSON form`
   }
   let text: string | undefined
   try {
     text = JSON.stringify(message, refuseNonFinite)
   } catch (error) {
-    if (error instanceof NonFiniteNumber) return Either.left(`${error.value} has no JSON form`)
-    return Either.left(
-      `the message can not be encoded as JSON: ${error instanceof Error ? error.message : String(error)}`
-    )
+    if (error instanceof NonFiniteNumber) return `${error.value} has no JSON form`
+    return `the message can not be encoded as JSON: ${error instanceof Error ? error.message : String(error)}`
   }
-  if (text === undefined) return Either.left("the message has no JSON form")
-  return Either.right(encodeString(text))
+  if (text === undefined) return "the message has no JSON form"
+  return encodeString(text)
 }
 
 /** Why a partition key is refused, or undefined when Kinesis takes it. */
@@ -154,38 +158,46 @@ export const encode = (
   randomKey: () => string,
   maxRecordBytes: number
 ): Either.Either<Encoded, InvalidRecord> => {
+  const record = tryEncode(message, key, randomKey, maxRecordBytes)
+  return record instanceof InvalidRecord ? Either.left(record) : Either.right(record)
+}
+
+/** `encode` without the Either, for a caller that encodes every record: the record, or why it is refused. */
+export const tryEncode = (
+  message: unknown,
+  key: Key | undefined,
+  randomKey: () => string,
+  maxRecordBytes: number
+): Encoded | InvalidRecord => {
   const given = typeof key === "string" ? key : key?.partitionKey
   const explicitHashKey = typeof key === "object" ? key.explicitHashKey : undefined
   if (key !== undefined && typeof key !== "string" && typeof key !== "object") {
-    return Either.left(new InvalidRecord({ reason: `the partition key must be a string, not a ${typeof key}` }))
+    return new InvalidRecord({ reason: `the partition key must be a string, not a ${typeof key}` })
   }
   if (given !== undefined) {
     if (typeof given !== "string") {
-      return Either.left(new InvalidRecord({ reason: `the partition key must be a string, not a ${typeof given}` }))
+      return new InvalidRecord({ reason: `the partition key must be a string, not a ${typeof given}` })
     }
     const problem = checkPartitionKey(given)
-    if (problem !== undefined) return Either.left(new InvalidRecord({ reason: problem, partitionKey: given }))
+    if (problem !== undefined) return new InvalidRecord({ reason: problem, partitionKey: given })
   }
   if (explicitHashKey !== undefined) {
     const problem = typeof explicitHashKey === "string" ?
       checkExplicitHashKey(explicitHashKey) :
       `the explicit hash key must be a string of decimal digits, not a ${typeof explicitHashKey}`
-    if (problem !== undefined) return Either.left(new InvalidRecord({ reason: problem, partitionKey: given }))
+    if (problem !== undefined) return new InvalidRecord({ reason: problem, partitionKey: given })
   }
-  const encoded = encodeData(message)
-  if (Either.isLeft(encoded)) return Either.left(new InvalidRecord({ reason: encoded.left, partitionKey: given }))
-  const data = encoded.right
+  const data = dataOf(message)
+  if (typeof data === "string") return new InvalidRecord({ reason: data, partitionKey: given })
   const partitionKey = given ?? randomKey()
   const size = data.length + utf8Length(partitionKey)
   if (size > maxRecordBytes) {
-    return Either.left(
-      new InvalidRecord({
-        reason: `the record is ${size} bytes (data ${data.length} + partition key ${
-          size - data.length
-        }); the limit is ${maxRecordBytes}`,
-        partitionKey: given
-      })
-    )
+    return new InvalidRecord({
+      reason: `the record is ${size} bytes (data ${data.length} + partition key ${
+        size - data.length
+      }); the limit is ${maxRecordBytes}`,
+      partitionKey: given
+    })
   }
-  return Either.right({ data, partitionKey, explicitHashKey, size })
+  return { data, partitionKey, explicitHashKey, size }
 }

@@ -128,3 +128,27 @@ describe("Record.utf8Length", () => {
     )
   })
 })
+
+describe("Record.tryEncode", () => {
+  it("gives what encode gives, without the Either: the record, or the same refusal", () => {
+    const inputs: ReadonlyArray<readonly [unknown, Record.Key | undefined]> = [
+      ["text", "k"],
+      [{ a: 1 }, undefined],
+      [new Uint8Array([1, 2]), { partitionKey: "p", explicitHashKey: "42" }],
+      ["\ud800", "k"],
+      [Number.NaN, "k"],
+      ["x", ""],
+      ["x", { partitionKey: "p", explicitHashKey: "-1" }],
+      ["x".repeat(MiB), "k"]
+    ]
+    for (const [message, key] of inputs) {
+      const either = Record.encode(message, key, fixedKey, MiB)
+      const plain = Record.tryEncode(message, key, fixedKey, MiB)
+      if (Either.isRight(either)) expect(plain).toEqual(either.right)
+      else {
+        expect(plain).toBeInstanceOf(Error)
+        expect(plain).toMatchObject({ _tag: "InvalidRecord", reason: either.left.reason })
+      }
+    }
+  })
+})

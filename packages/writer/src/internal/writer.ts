@@ -1,6 +1,6 @@
+import * as Chunk from "effect/Chunk"
 import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
-import * as Either from "effect/Either"
 import * as ExecutionStrategy from "effect/ExecutionStrategy"
 import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
@@ -291,12 +291,12 @@ const build = (options: Resolved): Effect.Effect<Service, never, Kinesis | Scope
     }
 
     const encode = (message: unknown, key: Record.Key | undefined) =>
-      Record.encode(message, key, randomKey, options.maxRecordBytes)
+      Record.tryEncode(message, key, randomKey, options.maxRecordBytes)
 
     const enqueue = (message: unknown, key?: Record.Key): Effect.Effect<void, InvalidRecord | WriterClosed> =>
       Effect.suspend((): Effect.Effect<void, InvalidRecord | WriterClosed> => {
         const encoded = encode(message, key)
-        return Either.isLeft(encoded) ? Effect.fail(encoded.left) : take(encoded.right, undefined)
+        return encoded instanceof InvalidRecord ? Effect.fail(encoded) : take(encoded, undefined)
       })
 
     const putWith = (record: Record.Encoded, span: Tracer.Span | undefined) => {
@@ -319,9 +319,8 @@ const build = (options: Resolved): Effect.Effect<Service, never, Kinesis | Scope
     // it to the request that stored it); outside any span it makes none: there is no trace to join.
     const put = (message: unknown, key?: Record.Key) =>
       Effect.suspend((): Effect.Effect<RecordResult, InvalidRecord | RecordFailed | WriterClosed> => {
-        const encoded = encode(message, key)
-        if (Either.isLeft(encoded)) return Effect.fail(encoded.left)
-        const record = encoded.right
+        const record = encode(message, key)
+        if (record instanceof InvalidRecord) return Effect.fail(record)
         return Effect.flatMap(Effect.serviceOption(Tracer.ParentSpan), (parent) =>
           Option.isNone(parent) ?
             putWith(record, undefined) :
@@ -333,18 +332,28 @@ const build = (options: Resolved): Effect.Effect<Service, never, Kinesis | Scope
     const enqueueAll = (entries: Iterable<Entry>): Effect.Effect<void, InvalidRecord | WriterClosed> =>
       Effect.suspend((): Effect.Effect<void, InvalidRecord | WriterClosed> => {
         const records: Array<Record.Encoded> = []
-        let index = 0
-        for (const entry of entries) {
+        const encodeEntry = (entry: Entry, index: number): InvalidRecord | undefined => {
           const encoded = entry === null || typeof entry !== "object" ?
-            Either.left(new InvalidRecord({ reason: "an entry must be an object { message, key? }" })) :
+            new InvalidRecord({ reason: "an entry must be an object { message, key? }" }) :
             encode(entry.message, entry.key)
-          if (Either.isLeft(encoded)) {
-            return Effect.fail(
-              new InvalidRecord({ reason: encoded.left.reason, partitionKey: encoded.left.partitionKey, index })
-            )
+          if (encoded instanceof InvalidRecord) {
+            return new InvalidRecord({ reason: encoded.reason, partitionKey: encoded.partitionKey, index })
           }
-          records.push(encoded.right)
-          index++
+          records.push(encoded)
+          return undefined
+        }
+        // An array (a Stream's chunk, most calls) by index: no iterator result per entry.
+        if (Array.isArray(entries)) {
+          for (let index = 0; index < entries.length; index++) {
+            const invalid = encodeEntry(entries[index], index)
+            if (invalid !== undefined) return Effect.fail(invalid)
+          }
+        } else {
+          let index = 0
+          for (const entry of entries) {
+            const invalid = encodeEntry(entry, index++)
+            if (invalid !== undefined) return Effect.fail(invalid)
+          }
         }
         let next = 0
         const takeRest: Effect.Effect<void, WriterClosed> = Effect.suspend(() => {
@@ -361,7 +370,10 @@ const build = (options: Resolved): Effect.Effect<Service, never, Kinesis | Scope
         return takeRest
       })
 
-    const sink: Sink.Sink<void, Entry, never, InvalidRecord | WriterClosed> = Sink.forEachChunk(enqueueAll)
+    const sink: Sink.Sink<void, Entry, never, InvalidRecord | WriterClosed> = Sink.forEachChunk((chunk) =>
+      // A chunk's array (no copy for most chunks), taken by index.
+      enqueueAll(Chunk.toReadonlyArray(chunk))
+    )
 
     const reportFailures = (): Effect.Effect<void, DeliveryFailed> => {
       if (failures.length === 0 && unlisted === 0) return Effect.void
