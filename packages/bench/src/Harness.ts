@@ -188,6 +188,12 @@ export const splitFirstShard = (local: LocalKinesis.Service, stream: string): Ef
 const combine = (all: ReadonlyArray<Measured>): Measured => ({
   elapsedMs: Math.max(...all.map((m) => m.elapsedMs)),
   cpuMs: all.reduce((sum, m) => sum + m.cpuMs, 0),
+  secondHalf: all.every((m) => m.secondHalf !== undefined) ?
+    {
+      cpuMs: all.reduce((sum, m) => sum + m.secondHalf!.cpuMs, 0),
+      records: all.reduce((sum, m) => sum + m.secondHalf!.records, 0)
+    } :
+    undefined,
   baselineRssBytes: Math.max(...all.map((m) => m.baselineRssBytes)),
   baselineHeapBytes: Math.max(...all.map((m) => m.baselineHeapBytes)),
   peakRssBytes: Math.max(...all.map((m) => m.peakRssBytes)),

@@ -59,6 +59,11 @@ export interface Measured {
   readonly elapsedMs: number
   /** CPU time of the writer's process over that span, user and system. */
   readonly cpuMs: number
+  /**
+   * CPU time from the middle record offered to the end, and the records from it on: the steady cost, without the
+   * compiling and warming up of the first half. Undefined when the offer ended before its middle.
+   */
+  readonly secondHalf?: { readonly cpuMs: number; readonly records: number } | undefined
   /** After loading the writer and a full GC, before the first record. */
   readonly baselineRssBytes: number
   readonly baselineHeapBytes: number

@@ -29,6 +29,11 @@ export interface Offer {
    * yields to the event loop still has its peak seen.
    */
   readonly pace: (index: number) => Promise<void> | undefined
+  /**
+   * CPU time of this process when the record at the middle of the offer was offered: what the second half of the
+   * run costs, once the writer's code is compiled and warm. Undefined until then.
+   */
+  readonly halfwayCpu: () => NodeJS.CpuUsage | undefined
   /** Wall-clock time (epoch ms) the first record was offered, and the last; 0 until then. */
   readonly window: () => { readonly from: number; readonly until: number }
 }
@@ -94,6 +99,8 @@ export const make = (
   let from = 0
   let until = 0
   let offered = 0
+  let halfwayCpu: NodeJS.CpuUsage | undefined
+  const halfway = Math.floor(records / 2)
   const first = keys.firstIndex
   const offerMs = keys.offerMs ?? Infinity
   // Pacing in steps of about 10 ms of records keeps timer overhead out of the measurement.
@@ -105,6 +112,7 @@ export const make = (
     partitionKey: (index) => isHot(first + index, keys.hotKeyShare) ? HOT_KEY : `k${first + index}`,
     keyed: keys.hotKeyShare > 0 || keys.keyed === true,
     window: () => ({ from, until }),
+    halfwayCpu: () => halfwayCpu,
     offered: () => offered,
     more: (index) => {
       if (index >= records) return false
@@ -124,6 +132,7 @@ export const make = (
       // Called once the writer took every record before it: the last one is offered now (within one pacing step).
       if (index === records - 1) until = Date.now()
       if ((index & 1023) === 0) probe.sample()
+      if (index === halfway) halfwayCpu = process.cpuUsage()
       if (ratePerSecond === undefined || index % step !== 0) return undefined
       const wait = start + (index / ratePerSecond) * 1000 - performance.now()
       return wait > 1 ? sleep(wait) : undefined

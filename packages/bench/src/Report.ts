@@ -190,6 +190,7 @@ const caseRows = (testCase: Case, summaries: ReadonlyArray<Summary>, runs: Reado
     "(rounds)",
     ...(limited ? ["x capacity"] : []),
     "CPU us/rec",
+    "2nd half",
     "peak RSS MiB",
     "peak heap MiB",
     "requests",
@@ -211,6 +212,7 @@ const caseRows = (testCase: Case, summaries: ReadonlyArray<Summary>, runs: Reado
       s.runs > 1 ? `${num(s.ratioMin, 2)}-${num(s.ratioMax, 2)}` : "",
       ...(limited ? [num(s.capacityShare ?? Number.NaN, 2)] : []),
       num(s.cpuMicrosPerRecord, 1),
+      num(s.steadyCpuMicrosPerRecord ?? Number.NaN, 1),
       num(s.peakRssMiB),
       num(s.peakHeapMiB),
       num(s.requests),
@@ -378,9 +380,11 @@ export const text = (results: Results): string => {
   }
   const stagesTable = stageRows(results)
   if (stagesTable !== undefined) {
+    // The console has no room for what each stage does.
+    const brief = (row: ReadonlyArray<string>) => [row[0], row[2], row[3], row[4]]
     out.push("CPU per record, stage by stage (no SDK, no HTTP; medians)")
     out.push(
-      textTable(stagesTable.headers, stagesTable.rows.map((row) => [row[0], row[2], row[3], row[4]]), [
+      textTable(brief(stagesTable.headers), stagesTable.rows.map(brief), [
         "left",
         "right",
         "right",

@@ -71,11 +71,16 @@ export const runJob = async (job: Job, ready: () => Promise<void> = async () => 
   const { reportedFailed } = await profiled(job.profile, () => prepared.run(offer))
   const elapsedMs = performance.now() - start
   const used = process.cpuUsage(cpu)
+  const halfway = offer.halfwayCpu()
+  const sinceHalfway = halfway === undefined ? undefined : process.cpuUsage(halfway)
   probe.stop()
   await prepared.close()
   return {
     elapsedMs,
     cpuMs: (used.user + used.system) / 1000,
+    secondHalf: sinceHalfway === undefined ?
+      undefined :
+      { cpuMs: (sinceHalfway.user + sinceHalfway.system) / 1000, records: job.records - Math.floor(job.records / 2) },
     baselineRssBytes: baseline.rss,
     baselineHeapBytes: baselineHeap.used_heap_size + baselineHeap.external_memory,
     peakRssBytes: peakRss(),

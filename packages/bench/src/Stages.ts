@@ -42,7 +42,7 @@ export const describeStage: Readonly<Record<Stage, string>> = {
 /** CPU per record of each stage, one measurement. */
 export type StagesMeasured = ReadonlyArray<{ readonly stage: Stage; readonly cpuMicros: number }>
 
-const SHARDS = 32
+const SHARDS = Number(process.env.STAGE_SHARDS ?? 32)
 const CHUNK = 1024
 
 // 32 shards over equal parts of the hash key space, as a stream created with 32 shards has them.
@@ -153,6 +153,7 @@ const writer = (messages: ReadonlyArray<string>, records: number, oneByOne: bool
     }
     yield* kinesisWriter.flush
     const stats = yield* kinesisWriter.stats
+    if (process.env.STAGE_DEBUG) console.log(JSON.stringify({ requests: stats.requests, delivered: stats.delivered }))
     if (stats.delivered !== records) throw new Error(`the writer delivered ${stats.delivered} of ${records}`)
   }).pipe(Effect.scoped, Effect.provide(Layer.succeed(Kinesis, service)), Effect.runPromise)
 }
@@ -190,14 +191,19 @@ const run = async (stage: Stage, messages: ReadonlyArray<string>, records: numbe
   }
 }
 
+const messagesOf = (bytes: number) => Array.from({ length: 10_000 }, (_, i) => payload(i, bytes))
+
+/** CPU per record of one stage over `records` messages of `bytes` bytes, after a warm-up of a fifth of that. */
+export const measureStage = async (stage: Stage, records: number, bytes: number): Promise<number> => {
+  const messages = messagesOf(bytes)
+  await run(stage, messages, Math.ceil(records / 5))
+  globalThis.gc?.()
+  return cpu(() => run(stage, messages, records), records)
+}
+
 /** Measures every stage over `records` messages of `bytes` bytes, each after a warm-up of a fifth of that. */
 export const measure = async (records: number, bytes: number): Promise<StagesMeasured> => {
-  const messages = Array.from({ length: 10_000 }, (_, i) => payload(i, bytes))
   const measured: Array<{ stage: Stage; cpuMicros: number }> = []
-  for (const stage of stages) {
-    await run(stage, messages, Math.ceil(records / 5))
-    globalThis.gc?.()
-    measured.push({ stage, cpuMicros: await cpu(() => run(stage, messages, records), records) })
-  }
+  for (const stage of stages) measured.push({ stage, cpuMicros: await measureStage(stage, records, bytes) })
   return measured
 }

@@ -250,6 +250,6 @@ const main = async () => {
 }
 
 main().catch((error) => {
-  console.error(error instanceof Error ? error.message : error)
+  console.error(error instanceof Error ? error.stack ?? error.message : error)
   process.exit(1)
 })
