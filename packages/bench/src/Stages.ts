@@ -42,7 +42,7 @@ export const describeStage: Readonly<Record<Stage, string>> = {
 /** CPU per record of each stage, one measurement. */
 export type StagesMeasured = ReadonlyArray<{ readonly stage: Stage; readonly cpuMicros: number }>
 
-const SHARDS = Number(process.env.STAGE_SHARDS ?? 32)
+const SHARDS = 32
 const CHUNK = 1024
 
 // 32 shards over equal parts of the hash key space, as a stream created with 32 shards has them.
@@ -153,7 +153,6 @@ const writer = (messages: ReadonlyArray<string>, records: number, oneByOne: bool
     }
     yield* kinesisWriter.flush
     const stats = yield* kinesisWriter.stats
-    if (process.env.STAGE_DEBUG) console.log(JSON.stringify({ requests: stats.requests, delivered: stats.delivered }))
     if (stats.delivered !== records) throw new Error(`the writer delivered ${stats.delivered} of ${records}`)
   }).pipe(Effect.scoped, Effect.provide(Layer.succeed(Kinesis, service)), Effect.runPromise)
 }
