@@ -197,7 +197,7 @@ export const svg = (results: Results): string => {
   }
   if (results.core !== undefined) {
     panels.push({
-      title: "Pure core: Record.encode + Batch.cut, one core",
+      title: "Pure core: Record.tryEncode + Batch.cut, one core",
       subtitle: `${plan.core.recordBytes}-byte strings, no I/O; millions of records/s ` +
         `(median of ${results.core.runs.length})`,
       bars: [{

@@ -1,10 +1,10 @@
 /**
- * The CPU cost of the pure core alone, no I/O: each message through `Record.encode` (a 100-byte string, a default
+ * The CPU cost of the pure core alone, no I/O: each message through `Record.tryEncode` (what the writer calls: a
+ * 100-byte string, a default
  * partition key made as the writer makes it), then the encoded records cut into PutRecords batches with
  * `Batch.cut` (which steps `Batch.take`). Records per second on one core, the process's only work.
  */
-import { Batch, Record } from "@effect-kinesis/writer"
-import * as Either from "effect/Either"
+import { Batch, InvalidRecord, Record } from "@effect-kinesis/writer"
 import { payload } from "./Payload.js"
 import { profiled } from "./Profile.js"
 
@@ -38,9 +38,9 @@ export const measure = async (records: number, bytes: number, profile?: string):
       const n = Math.min(CHUNK, count - done)
       encoded.length = n
       for (let i = 0; i < n; i++) {
-        const result = Record.encode(messages[i], undefined, randomKey, Record.DEFAULT_MAX_RECORD_BYTES)
-        if (Either.isLeft(result)) throw result.left
-        encoded[i] = result.right
+        const result = Record.tryEncode(messages[i], undefined, randomKey, Record.DEFAULT_MAX_RECORD_BYTES)
+        if (result instanceof InvalidRecord) throw result
+        encoded[i] = result
       }
       batches += Batch.cut(encoded, limits).length
     }

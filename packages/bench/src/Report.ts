@@ -372,7 +372,7 @@ export const text = (results: Results): string => {
   }
   if (results.core !== undefined) {
     out.push(
-      `Pure core (Record.encode + Batch.cut, ${results.plan.core.recordBytes}-byte strings, one core): ` +
+      `Pure core (Record.tryEncode + Batch.cut, ${results.plan.core.recordBytes}-byte strings, one core): ` +
         `${num(results.core.recordsPerSecond)} records/s, median of ${results.core.runs.length}` +
         (results.core.errors.length > 0 ? `; errors: ${results.core.errors.join("; ")}` : ""),
       ""

@@ -8,6 +8,7 @@ import { type WriterName, writers } from "./Job.js"
 /** The kinds of measurement. */
 export type ScenarioId =
   | "clean"
+  | "long"
   | "throttled"
   | "limits"
   | "overload"
@@ -21,6 +22,7 @@ export type ScenarioId =
 /** Every scenario, in the order a run measures them. */
 export const scenarios: ReadonlyArray<ScenarioId> = [
   "clean",
+  "long",
   "throttled",
   "limits",
   "overload",
@@ -45,6 +47,14 @@ export const aggregatedWriters: ReadonlyArray<WriterName> = ["effect-kinesis-agg
 
 /** The writers of clean: every one but the aggregating variant, which has a scenario of its own. */
 const cleanWriters: ReadonlyArray<WriterName> = writers.filter((writer) => writer !== "effect-kinesis-aggregated")
+
+/** The writers of the long clean case: the hand loop and this library's three ways to take records. */
+const longWriters: ReadonlyArray<WriterName> = [
+  "hand-loop",
+  "effect-kinesis",
+  "effect-kinesis-sink",
+  "effect-kinesis-all"
+]
 
 /**
  * The writers of the other scenarios: shard-blind is a variant for the shard scenarios and clean's CPU, sink and
@@ -208,6 +218,18 @@ export const plan = (mode: "quick" | "full"): Plan => {
         records: full ? 100_000 : 15_000,
         writers: cleanWriters,
         rounds: full ? 5 : 3
+      },
+      {
+        ...base,
+        scenario: "long",
+        id: "clean-32-long",
+        // Four times the records of clean-32: what a process pays once (loading, compiling the code hot paths
+        // run) weighs a quarter as much per record, so the two cases together tell it from what each record costs.
+        title: "Clean, 32 shards, four times the records",
+        shards: 32,
+        records: full ? 400_000 : 150_000,
+        writers: longWriters,
+        rounds: full ? 3 : 1
       },
       {
         ...base,
