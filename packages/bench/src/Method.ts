@@ -190,6 +190,6 @@ ${writerTable}
     window are taken at that share. *Kinesis bytes* is the same without that share: what the shards stored,
     overhead included, over the same capacity (how close the writer's pacing came to the byte limit).
   - *CPU us/rec*: the writer process's CPU per user record offered: packing, encoding and MD5 show there.
-- **Pure core**: \`Record.encode\` then \`Batch.cut\` of 100-byte strings with the writer's default partition key,
+- **Pure core**: \`Record.tryEncode\` then \`Batch.cut\` of 100-byte strings with the writer's default partition key,
   no I/O, in a process of its own (one core).
 `

@@ -462,7 +462,7 @@ export const markdown = (results: Results, howTo: string): string => {
     out.push(
       "## Pure core",
       "",
-      `\`Record.encode\` then \`Batch.cut\` over ${results.plan.core.records.toLocaleString("en-US")} ` +
+      `\`Record.tryEncode\` then \`Batch.cut\` over ${results.plan.core.records.toLocaleString("en-US")} ` +
         `${results.plan.core.recordBytes}-byte strings, no I/O, one process on one core: ` +
         `**${num(results.core.recordsPerSecond)} records/s** (median of ${results.core.runs.length}; ` +
         `runs ${results.core.runs.map((run) => num(run.recordsPerSecond)).join(", ")}).`,
