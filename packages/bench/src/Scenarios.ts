@@ -227,7 +227,7 @@ export const plan = (mode: "quick" | "full"): Plan => {
         // run) weighs a quarter as much per record, so the two cases together tell it from what each record costs.
         title: "Clean, 32 shards, four times the records",
         shards: 32,
-        records: full ? 400_000 : 150_000,
+        records: full ? 400_000 : 60_000,
         writers: longWriters,
         rounds: full ? 3 : 1
       },
