@@ -71,7 +71,7 @@ const writerTable = [
 export const howTo = `## Running it
 
 \`\`\`sh
-npm run bench              # quick: every scenario, fewer records and rounds: about 8 minutes on 2 busy cores
+npm run bench              # quick: every scenario, fewer records and rounds: about 11 minutes on 2 cores
                            #   (3 of them the shard and aggregation scenarios, which offer in real time)
 npm run bench -- --full    # the figures to publish: 100,000 records per run, more rounds
 npm run bench -- --only clean,core --writers hand-loop,effect-kinesis   # a part of it
