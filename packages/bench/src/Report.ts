@@ -1,7 +1,7 @@
 /**
  * The results as text: the terminal table, and the Markdown of `docs/bench/README.md`.
  */
-import { writers } from "./Job.js"
+import { type WriterName, writers } from "./Job.js"
 import { delivered, type Results, type Run, type Source, type Summary, type Target } from "./Results.js"
 import {
   type Case,
@@ -58,6 +58,21 @@ export const verdict = (summary: Summary): string => {
 const pct = (share: number | undefined, digits = 1) =>
   share === undefined || !Number.isFinite(share) ? "n/a" : `${num(share * 100, digits)}%`
 
+// A table of one case, a row per writer that ran it: the writer's name left, figures right, the verdict left.
+const writerTable = (
+  testCase: Case,
+  summaries: ReadonlyArray<Summary>,
+  headers: ReadonlyArray<string>,
+  cells: (summary: Summary, writer: WriterName) => ReadonlyArray<string>
+) => {
+  const align: Array<Align> = headers.map((_, i): Align => i === 0 || i === headers.length - 1 ? "left" : "right")
+  const rows = writers.flatMap((writer) => {
+    const s = summaries.find((summary) => summary.case === testCase.id && summary.writer === writer)
+    return s === undefined ? [] : [cells(s, writer)]
+  })
+  return { headers, rows, align }
+}
+
 // When each writer process's offer ended, in its first run: far apart, the stream was not shared evenly.
 const offerEnds = (testCase: Case, runs: ReadonlyArray<Run>, writer: string) => {
   const run = runs.find((r) => r.case === testCase.id && r.writer === writer && r.round === 0)
@@ -81,13 +96,8 @@ const gaugedRows = (testCase: Case, summaries: ReadonlyArray<Summary>, runs: Rea
     ...(testCase.processes < 2 ? [] : ["offers ended (s)", "used after first ended"]),
     "result"
   ]
-  const align: Array<Align> = [...headers.map((): Align => "right")]
-  align[0] = "left"
-  align[align.length - 1] = "left"
-  const rows = writers.flatMap((writer) => {
-    const s = summaries.find((summary) => summary.case === testCase.id && summary.writer === writer)
-    if (s === undefined) return []
-    return [[
+  return writerTable(testCase, summaries, headers, (s, writer) => {
+    return [
       writer,
       num(s.stored),
       num(s.duplicates),
@@ -107,9 +117,8 @@ const gaugedRows = (testCase: Case, summaries: ReadonlyArray<Summary>, runs: Rea
         ]),
       ...(testCase.processes < 2 ? [] : [offerEnds(testCase, runs, writer), pct(s.afterFirstEndShare)]),
       verdict(s)
-    ]]
+    ]
   })
-  return { headers, rows, align }
 }
 
 /**
@@ -152,14 +161,9 @@ const aggregatedRows = (testCase: Case, summaries: ReadonlyArray<Summary>) => {
     "CPU us/rec",
     "result"
   ]
-  const align: Array<Align> = [...headers.map((): Align => "right")]
-  align[0] = "left"
-  align[align.length - 1] = "left"
-  const rows = writers.flatMap((writer) => {
-    const s = summaries.find((summary) => summary.case === testCase.id && summary.writer === writer)
-    if (s === undefined) return []
+  return writerTable(testCase, summaries, headers, (s, writer) => {
     const offered = s.stored - s.duplicates + s.missing
-    return [[
+    return [
       writer,
       num(offered),
       num(s.stored),
@@ -174,9 +178,8 @@ const aggregatedRows = (testCase: Case, summaries: ReadonlyArray<Summary>) => {
       pct(s.storedShare),
       num(s.cpuMicrosPerRecord, 1),
       verdict(s)
-    ]]
+    ]
   })
-  return { headers, rows, align }
 }
 
 const caseRows = (testCase: Case, summaries: ReadonlyArray<Summary>, runs: ReadonlyArray<Run>) => {
@@ -199,13 +202,8 @@ const caseRows = (testCase: Case, summaries: ReadonlyArray<Summary>, runs: Reado
     "dups",
     "result"
   ]
-  const align: Array<Align> = [...headers.map((): Align => "right")]
-  align[0] = "left"
-  align[align.length - 1] = "left"
-  const rows = writers.flatMap((writer) => {
-    const s = summaries.find((summary) => summary.case === testCase.id && summary.writer === writer)
-    if (s === undefined) return []
-    return [[
+  return writerTable(testCase, summaries, headers, (s, writer) => {
+    return [
       writer,
       num(s.recordsPerSecond),
       num(s.ratio, 2),
@@ -220,9 +218,8 @@ const caseRows = (testCase: Case, summaries: ReadonlyArray<Summary>, runs: Reado
       num(s.missing),
       num(s.duplicates),
       verdict(s)
-    ]]
+    ]
   })
-  return { headers, rows, align }
 }
 
 const memoryRows = (summaries: ReadonlyArray<Summary>) => {

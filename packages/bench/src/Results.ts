@@ -7,7 +7,7 @@ import type { RunResult } from "./Harness.js"
 import { baseline, type WriterName, writers } from "./Job.js"
 import type { Machine } from "./Machine.js"
 import type { Case, Plan } from "./Scenarios.js"
-import { scenarios, SHARD_RECORDS_PER_SECOND } from "./Scenarios.js"
+import { laterFieldDefaults, scenarios, SHARD_RECORDS_PER_SECOND } from "./Scenarios.js"
 import type { Stage } from "./Stages.js"
 import { median } from "./Stats.js"
 import * as Utilization from "./Utilization.js"
@@ -207,15 +207,7 @@ export const merge = (earlier: Results, latest: Results): Results => {
   const again = new Set(sourcesOf(latest).flatMap((source) => source.cases))
   const kept = (id: string) => !again.has(id)
   // Cases of a results.json older than some fields: those fields at their defaults.
-  const defaults = {
-    hotKeyShare: 0,
-    processes: 1,
-    keyed: false,
-    offerSeconds: undefined,
-    splitAfterSeconds: undefined,
-    gauge: undefined,
-    writers: undefined
-  }
+  const defaults = laterFieldDefaults
   const cases = [
     ...earlier.plan.cases.filter((c) => kept(c.id)).map((c): Case => ({ ...defaults, ...c })),
     ...latest.plan.cases
@@ -261,6 +253,7 @@ export const flatten = (testCase: Case, round: number, results: ReadonlyArray<Ru
     const measured = result.measured
     const recordsPerSecond = rate(result)
     const stored = result.tally.delivered + result.tally.duplicates
+    const steady = steadyPerRecord(result)
     const window = measured === undefined ?
       undefined :
       { from: measured.offeredFromMs, until: measured.offeredUntilMs }
@@ -282,10 +275,8 @@ export const flatten = (testCase: Case, round: number, results: ReadonlyArray<Ru
       plainRatio: recordsPerSecond === undefined || plainRate === undefined ? undefined : recordsPerSecond / plainRate,
       cpuMicrosPerRecord: measured === undefined ? undefined : (measured.cpuMs * 1000) / result.records,
       cpuRatio: referenceCpu === undefined || measured === undefined ? undefined : cpuPerRecord(result)! / referenceCpu,
-      steadyCpuMicrosPerRecord: steadyPerRecord(result) === undefined ? undefined : steadyPerRecord(result)! * 1000,
-      steadyCpuRatio: referenceSteady === undefined || steadyPerRecord(result) === undefined ?
-        undefined :
-        steadyPerRecord(result)! / referenceSteady,
+      steadyCpuMicrosPerRecord: steady === undefined ? undefined : steady * 1000,
+      steadyCpuRatio: referenceSteady === undefined || steady === undefined ? undefined : steady / referenceSteady,
       rssRatio: reference === undefined || measured === undefined ?
         undefined :
         measured.peakRssBytes / reference.peakRssBytes,
@@ -498,25 +489,11 @@ const cpuTargets = (summaries: ReadonlyArray<Summary>): Array<Target> => {
   }
   const us = (s: Summary) => `${fmt(s.cpuMicrosPerRecord, 1)} us/rec`
   const mib = (s: Summary) => `${fmt(s.peakRssMiB, 0)} MiB`
+  const cpu = (name: string, goal: number, mine: ReadonlyArray<WriterName>) =>
+    check(name, goal, mine, (s) => s.cpuRatio, "CPU per record", us, (s) => s.steadyCpuRatio)
   return [
-    check(
-      "CPU, enqueue",
-      CPU_GOALS.enqueue,
-      ["effect-kinesis"],
-      (s) => s.cpuRatio,
-      "CPU per record",
-      us,
-      (s) => s.steadyCpuRatio
-    ),
-    check(
-      "CPU, sink and enqueueAll",
-      CPU_GOALS.bulk,
-      ["effect-kinesis-sink", "effect-kinesis-all"],
-      (s) => s.cpuRatio,
-      "CPU per record",
-      us,
-      (s) => s.steadyCpuRatio
-    ),
+    cpu("CPU, enqueue", CPU_GOALS.enqueue, ["effect-kinesis"]),
+    cpu("CPU, sink and enqueueAll", CPU_GOALS.bulk, ["effect-kinesis-sink", "effect-kinesis-all"]),
     check(
       "peak RSS",
       CPU_GOALS.rss,

@@ -129,18 +129,24 @@ export const SHARD_BYTES_PER_SECOND = 1024 * 1024
 /** AWS's record capacity offered in the shard scenarios: 1.25x, over it, as the targets say. */
 export const OVER_CAPACITY = 1.25
 
-const base = {
-  recordBytes: 100,
-  shards: 4,
-  ratePerSecond: undefined,
-  throttle: 0,
-  limits: false,
+/** The fields a case added later has at their plain values: a results.json older than them meant these. */
+export const laterFieldDefaults = {
   hotKeyShare: 0,
   processes: 1,
   keyed: false,
   offerSeconds: undefined,
   splitAfterSeconds: undefined,
   gauge: undefined,
+  writers: undefined
+} as const
+
+const base = {
+  recordBytes: 100,
+  shards: 4,
+  ratePerSecond: undefined,
+  throttle: 0,
+  limits: false,
+  ...laterFieldDefaults,
   writers: otherWriters
 }
 

@@ -3,6 +3,7 @@ import { describe, expect, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import * as Metric from "effect/Metric"
 import * as TestClock from "effect/TestClock"
+import * as Progress from "../src/Progress.js"
 import * as Status from "../src/Status.js"
 
 const terminal = (isTTY: boolean) => {
@@ -53,17 +54,4 @@ describe("Status", () => {
     }))
 })
 
-const emptyAt = () => ({
-  at: Date.now(),
-  lines: 0,
-  bad: 0,
-  taken: 0,
-  delivered: 0,
-  deliveredBytes: 0,
-  failed: 0,
-  retried: 0,
-  throttled: 0,
-  requests: 0,
-  inFlight: 0,
-  held: 0
-})
+const emptyAt = () => Progress.empty(Date.now())
