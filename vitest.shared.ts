@@ -7,6 +7,7 @@ const source = (pkg: string) => fileURLToPath(new URL(`./packages/${pkg}/src/ind
 export const shared: ViteUserConfig = {
   resolve: {
     alias: {
+      "@effect-kinesis/core": source("core"),
       "@effect-kinesis/writer": source("writer"),
       "@effect-kinesis/local": source("local")
     }

@@ -2,7 +2,8 @@
  * The `kinesis-writer` command line: `put`, `get` and `local`, their options and their help, and how the options
  * become a Kinesis client, writer options and the programs' configurations.
  */
-import { Kinesis, type KinesisClientConfig, Record, type Retry } from "@effect-kinesis/writer"
+import { Record } from "@effect-kinesis/core"
+import { Kinesis, type KinesisClientConfig, type Retry } from "@effect-kinesis/writer"
 import * as Args from "@effect/cli/Args"
 import * as Command from "@effect/cli/Command"
 import * as HelpDoc from "@effect/cli/HelpDoc"

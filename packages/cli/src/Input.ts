@@ -6,7 +6,7 @@
  *
  * Pure: the random key is passed in.
  */
-import { Record } from "@effect-kinesis/writer"
+import { Record } from "@effect-kinesis/core"
 import * as Either from "effect/Either"
 import { Buffer } from "node:buffer"
 
@@ -118,6 +118,6 @@ export const parse = (options: Options, line: Uint8Array, randomKey: () => strin
     partitionKey ?? randomKey() :
     { partitionKey: partitionKey ?? randomKey(), explicitHashKey }
   const encoded = Record.encode(data, key, randomKey, options.maxRecordBytes)
-  if (Either.isLeft(encoded)) return bad(encoded.left.reason)
+  if (Record.isInvalid(encoded)) return bad(encoded.reason)
   return { _tag: "Record", message: data, key }
 }

@@ -3,222 +3,34 @@
  */
 import * as Duration from "effect/Duration"
 import * as Schedule from "effect/Schedule"
+import { Fault } from "@effect-kinesis/core"
 import { KinesisError } from "./Errors.js"
 
-// Per-record codes and whole-request error names after which the same request may succeed.
-const retriableCodes = new Set([
-  "ProvisionedThroughputExceededException",
-  "InternalFailure",
-  "InternalFailureException",
-  "InternalServerError",
-  "ServiceUnavailable",
-  "ServiceUnavailableException",
-  "ThrottlingException",
-  "Throttling",
-  "ThrottledException",
-  "TooManyRequestsException",
-  "RequestLimitExceeded",
-  "LimitExceededException",
-  "SlowDown",
-  "KMSThrottlingException",
-  "RequestTimeout",
-  "RequestTimeoutException",
-  "TimeoutError",
-  "MissingResult",
-  "NetworkingError"
-])
-
-// Node's codes for a connection that broke or never answered: the request may not have arrived, so send again.
-const transientNetworkCodes = new Set([
-  "ECONNRESET",
-  "ECONNREFUSED",
-  "ECONNABORTED",
-  "EPIPE",
-  "ETIMEDOUT",
-  "ESOCKETTIMEDOUT",
-  "EAI_AGAIN",
-  "ENOTFOUND",
-  "EHOSTUNREACH",
-  "ENETUNREACH",
-  "UND_ERR_SOCKET",
-  "UND_ERR_CONNECT_TIMEOUT",
-  "ERR_HTTP2_STREAM_ERROR"
-])
-
-// Failures before the request left this process (name resolution, connecting, the TLS handshake): no server saw it.
-const neverSentCodes = new Set([
-  "ENOTFOUND",
-  "EAI_AGAIN",
-  "EAI_FAIL",
-  "EAI_NONAME",
-  "EAI_NODATA",
-  "ECONNREFUSED",
-  "EHOSTUNREACH",
-  "ENETUNREACH",
-  "EHOSTDOWN",
-  "ENETDOWN",
-  "EADDRNOTAVAIL",
-  "UND_ERR_CONNECT_TIMEOUT",
-  "EPROTO"
-])
-
-// A certificate refused: sending again meets the same certificate, so these are not retried.
-const certificateCodes = new Set([
-  "CERT_HAS_EXPIRED",
-  "CERT_NOT_YET_VALID",
-  "CERT_REVOKED",
-  "DEPTH_ZERO_SELF_SIGNED_CERT",
-  "SELF_SIGNED_CERT_IN_CHAIN",
-  "UNABLE_TO_VERIFY_LEAF_SIGNATURE",
-  "UNABLE_TO_GET_ISSUER_CERT",
-  "UNABLE_TO_GET_ISSUER_CERT_LOCALLY",
-  "ERR_TLS_CERT_ALTNAME_INVALID"
-])
-
-const isNeverSentCode = (code: string): boolean =>
-  neverSentCodes.has(code) || certificateCodes.has(code) || code.startsWith("ERR_TLS_") || code.startsWith("ERR_SSL_")
-
-// What a person can do with the code: the raw messages (getaddrinfo ENOTFOUND host) do not say it.
-const explanations: ReadonlyArray<readonly [(code: string) => boolean, string]> = [
-  [(code) => code === "ENOTFOUND" || code === "EAI_NONAME", "the endpoint's host name does not resolve"],
-  [(code) => code.startsWith("EAI_"), "the endpoint's host name could not be resolved (DNS failed or timed out)"],
-  [(code) => code === "ECONNREFUSED", "nothing accepts connections at the endpoint's address and port"],
-  [(code) => /^E(HOST|NET)(UNREACH|DOWN)$/.test(code), "there is no route to the endpoint"],
-  [(code) => certificateCodes.has(code), "the endpoint's TLS certificate was refused"],
-  [(code) => code === "EPROTO" || /^ERR_(SSL|TLS)_/.test(code), "the TLS handshake failed"]
-]
-
-// Codes of what the network said, as opposed to the wrappers the SDK puts around them (ERR_HTTP2_STREAM_CANCEL).
-const isRootCode = (code: string): boolean =>
-  isNeverSentCode(code) || (transientNetworkCodes.has(code) && !code.startsWith("ERR_HTTP2_"))
-
-// The connecting phase named in words only: the SDK's connect timeout, a socket closed during the TLS handshake.
-const connectPhaseMessage =
-  /did not establish a connection|without establishing a connection|before secure TLS connection was established/
-
-/** What the network said under the SDK's wrappers: the first root code found through `cause`, `errors`, messages. */
-interface Root {
-  readonly code: string
-  readonly message: string
-  readonly syscall: string | undefined
-}
-
-const rootOf = (error: unknown): Root | undefined => {
-  const seen = new Set<unknown>()
-  let level: Array<unknown> = [error]
-  let fromMessage: Root | undefined
-  for (let depth = 0; depth < 8 && level.length > 0; depth++) {
-    const next: Array<unknown> = []
-    for (const candidate of level) {
-      if (typeof candidate !== "object" || candidate === null || seen.has(candidate)) continue
-      seen.add(candidate)
-      const fields = candidate as {
-        readonly code?: unknown
-        readonly message?: unknown
-        readonly syscall?: unknown
-        readonly cause?: unknown
-        readonly errors?: unknown
-      }
-      const message = typeof fields.message === "string" ? fields.message : ""
-      const syscall = typeof fields.syscall === "string" ? fields.syscall : undefined
-      if (typeof fields.code === "string" && isRootCode(fields.code)) return { code: fields.code, message, syscall }
-      // HTTP/2 sometimes keeps the cause only in its message: "... (caused by: getaddrinfo ENOTFOUND host)".
-      if (fromMessage === undefined) {
-        const code = message.match(/\b[A-Z][A-Z0-9_]{3,}\b/g)?.find(isRootCode)
-        if (code !== undefined) fromMessage = { code, message, syscall: undefined }
-      }
-      if (fields.cause !== undefined) next.push(fields.cause)
-      if (Array.isArray(fields.errors)) next.push(...fields.errors)
-    }
-    level = next
-  }
-  return fromMessage
-}
-
-const neverSent = (root: Root): boolean =>
-  isNeverSentCode(root.code) || root.syscall === "connect" || root.syscall === "getaddrinfo" ||
-  connectPhaseMessage.test(root.message)
-
 /** Whether a Kinesis error code (of a record or of a whole request) is worth retrying. `KMS*` only when throttled. */
-export const isRetriableCode = (code: string): boolean => retriableCodes.has(code)
+export const isRetriableCode = Fault.isRetriableCode
 
 /** Whether an HTTP status is worth retrying: 5xx, and 429. */
-export const isRetriableStatus = (status: number): boolean => status >= 500 || status === 429
-
-const describe = (error: unknown): string => {
-  if (error instanceof Error) return error.message
-  if (typeof error === "string") return error
-  try {
-    return JSON.stringify(error) ?? String(error)
-  } catch {
-    return String(error)
-  }
-}
-
-const describeRoot = (root: Root, reportedAs: string | undefined): string => {
-  const explanation = explanations.find(([applies]) => applies(root.code))?.[1]
-  const said = root.message === "" ? root.code : root.message
-  const reason = neverSent(root) ?
-    `${said}: ${explanation ?? "the connection failed"}, so the request never reached a server` :
-    said
-  return reportedAs === undefined || reportedAs === root.code ? reason : `${reason} (reported as ${reportedAs})`
-}
+export const isRetriableStatus = Fault.isRetriableStatus
 
 /**
  * Turns anything an SDK call threw into a `KinesisError` that says whether to retry: throttling, internal
  * failures, 5xx, timeouts and broken connections are retriable; missing streams, bad arguments, denied access,
  * KMS errors (but `KMSThrottlingException`), refused certificates and anything unknown with a 4xx status are
- * not. A failure without an answer is named by its root cause (`ENOTFOUND`, `ECONNREFUSED`...), found under the
- * SDK's wrappers (HTTP/2's `ERR_HTTP2_STREAM_CANCEL`).
+ * not. A failure without an answer is named by its root cause (`ENOTFOUND`, `ECONNREFUSED`...).
  */
-export const classify = (operation: string, error: unknown): KinesisError => {
-  if (error instanceof KinesisError) return error
-  const fields = (typeof error === "object" && error !== null ? error : {}) as {
-    readonly name?: unknown
-    readonly code?: unknown
-    readonly $metadata?: { readonly httpStatusCode?: unknown }
-    readonly $response?: { readonly statusCode?: unknown }
-  }
-  const name = typeof fields.name === "string" && fields.name !== "Error" ? fields.name : undefined
-  const networkCode = typeof fields.code === "string" ? fields.code : undefined
-  const rawStatus = fields.$metadata?.httpStatusCode ?? fields.$response?.statusCode
-  const statusCode = typeof rawStatus === "number" ? rawStatus : undefined
-  // An answer is named by the service; only a failure without one is looked into for what the network said.
-  const root = statusCode === undefined ? rootOf(error) : undefined
-  if (root !== undefined) {
-    // A network failure may pass (DNS, a restarting endpoint); a refused certificate will not.
-    const retriable = !certificateCodes.has(root.code)
-    const detail = describeRoot(root, networkCode ?? name)
-    return new KinesisError({ operation, code: root.code, detail, retriable, statusCode, cause: error })
-  }
-  const code = name ?? networkCode ?? (statusCode !== undefined ? `HTTP${statusCode}` : "UnknownError")
-  const retriable = isRetriableCode(code) ||
-    (networkCode !== undefined && transientNetworkCodes.has(networkCode)) ||
-    (statusCode !== undefined && isRetriableStatus(statusCode) && !code.startsWith("KMS")) ||
-    (statusCode === undefined && name === undefined && networkCode !== undefined && networkCode.startsWith("E"))
-  return new KinesisError({ operation, code, detail: describe(error), retriable, statusCode, cause: error })
-}
-
-// A record's own answer in a PutRecords response: the service saw the record and did not store it.
-const recordAnswerCodes = new Set(["ProvisionedThroughputExceededException", "InternalFailure"])
+export const classify = (operation: string, error: unknown): KinesisError =>
+  error instanceof KinesisError ? error : new KinesisError(Fault.classify(operation, error))
 
 /**
  * Whether the request that failed with `error` may have been processed, so that its records may be stored:
- * false when it certainly never reached Kinesis (DNS failure, connection refused, no route, TLS refused) or was
- * answered with a 4xx (or a record's own error code); true when it was sent and no answer says what became of it
- * (timeouts, resets after connecting, 5xx, anything unknown).
+ * false when it certainly never reached Kinesis or was answered with a 4xx; true when it was sent and no answer
+ * says what became of it (timeouts, resets after connecting, 5xx, anything unknown).
  */
-export const mayHaveStored = (error: KinesisError): boolean => {
-  if (error.statusCode !== undefined) return error.statusCode >= 500
-  if (error.cause === undefined && recordAnswerCodes.has(error.code)) return false
-  if (isNeverSentCode(error.code) || connectPhaseMessage.test(error.detail)) return false
-  const root = rootOf(error.cause)
-  return root === undefined || !neverSent(root)
-}
+export const mayHaveStored = (error: KinesisError): boolean => Fault.mayHaveStored(error)
 
 /** The error of a call with no answer within `millis`: retriable, and the request may have been processed. */
 export const timedOut = (operation: string, millis: number): KinesisError =>
-  new KinesisError({ operation, code: "RequestTimeout", detail: `no answer within ${millis} ms`, retriable: true })
+  new KinesisError(Fault.timedOut(operation, millis))
 
 /** What the retry schedule is stepped with: the error that made a record (or its whole request) fail. */
 export type RetryInput = KinesisError

@@ -1,5 +1,6 @@
 import { LocalKinesis } from "@effect-kinesis/local"
-import { Aggregation, KinesisWriter, ShardMap } from "@effect-kinesis/writer"
+import { ShardMap } from "@effect-kinesis/core"
+import { Aggregation, KinesisWriter } from "@effect-kinesis/writer"
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Fiber } from "effect"
 import { createRequire } from "node:module"

@@ -1,9 +1,12 @@
+/**
+ * The writer's options: the core's `Settings` checks them and fills in defaults; here, what only Effect knows: its
+ * durations and the retry `Schedule`.
+ */
+import { Settings } from "@effect-kinesis/core"
 import * as Duration from "effect/Duration"
 import * as Either from "effect/Either"
 import * as Schedule from "effect/Schedule"
-import * as Batch from "../Batch.js"
 import { InvalidOptions } from "../Errors.js"
-import * as Record from "../Record.js"
 import * as Retry from "../Retry.js"
 
 /** The writer's options as the user gives them; every field but `stream` has a default. */
@@ -28,229 +31,48 @@ export interface Options {
 }
 
 /** Bounds of KPL aggregation, for `aggregate`. */
-export interface AggregateOptions {
-  /** The most bytes of one aggregate (default 50 KiB, as the KPL; at most `maxRecordBytes`). */
-  readonly maxBytes?: number | undefined
-  /** The most user records in one aggregate (default 1,000). */
-  readonly maxRecords?: number | undefined
-}
+export type AggregateOptions = Settings.AggregateOptions
 
 /** Options with every default filled in and every duration in milliseconds. */
-export interface Resolved {
-  readonly stream: string
-  /** `StreamARN` when the stream was given as an ARN, else `StreamName`. */
-  readonly target: { readonly StreamName: string } | { readonly StreamARN: string }
-  /** The stream's name (the part of an ARN after the last `/`), for logs. */
-  readonly streamName: string
-  readonly lingerMillis: number
-  readonly limits: Batch.Limits
-  readonly maxRecordBytes: number
-  readonly maxBufferedRecords: number
-  readonly maxBufferedBytes: number
-  readonly maxInFlight: number
+export interface Resolved extends Settings.Resolved {
   readonly retry: Schedule.Schedule<unknown, Retry.RetryInput>
-  readonly requestTimeoutMillis: number
-  readonly shutdownTimeoutMillis: number
-  readonly logBatches: boolean
-  readonly ordered: boolean
-  readonly shardAware: boolean
-  /** The fraction of each shard's write limits this writer aims for (0 < x <= 1). */
-  readonly shardCapacity: number
-  readonly shardMapRefreshMillis: number
-  /** KPL aggregation per predicted shard; undefined when off. */
-  readonly aggregation: { readonly maxBytes: number; readonly maxRecords: number } | undefined
 }
+
+const { defaults: core } = Settings
 
 /** The defaults, documented in the README's options table. */
 export const defaults = {
-  linger: Duration.millis(100),
-  maxBatchRecords: Batch.MAX_BATCH_RECORDS,
-  maxBatchBytes: Batch.DEFAULT_MAX_BATCH_BYTES,
-  maxRecordBytes: Record.DEFAULT_MAX_RECORD_BYTES,
-  maxBufferedRecords: 10_000,
-  maxBufferedBytes: 64 * 1024 * 1024,
-  maxInFlight: 8,
+  linger: Duration.millis(core.lingerMillis),
+  maxBatchRecords: core.maxBatchRecords,
+  maxBatchBytes: core.maxBatchBytes,
+  maxRecordBytes: core.maxRecordBytes,
+  maxBufferedRecords: core.maxBufferedRecords,
+  maxBufferedBytes: core.maxBufferedBytes,
+  maxInFlight: core.maxInFlight,
   retry: Retry.defaultSchedule,
-  requestTimeout: Duration.seconds(10),
-  shutdownTimeout: Duration.seconds(30),
-  logBatches: false,
-  ordered: false,
-  shardAware: true,
-  shardCapacity: 1,
-  shardMapRefresh: Duration.minutes(1),
-  aggregate: false,
-  aggregateMaxBytes: 50 * 1024,
-  aggregateMaxRecords: 1000
+  requestTimeout: Duration.millis(core.requestTimeoutMillis),
+  shutdownTimeout: Duration.millis(core.shutdownTimeoutMillis),
+  logBatches: core.logBatches,
+  ordered: core.ordered,
+  shardAware: core.shardAware,
+  shardCapacity: core.shardCapacity,
+  shardMapRefresh: Duration.millis(core.shardMapRefreshMillis),
+  aggregate: core.aggregate,
+  aggregateMaxBytes: core.aggregateMaxBytes,
+  aggregateMaxRecords: core.aggregateMaxRecords
 } as const
 
-// Negative in any form a DurationInput takes: number, bigint, "-5 seconds", [-1, 0] (a Duration is never negative).
-const isNegative = (value: unknown): boolean => {
-  if (typeof value === "number" || typeof value === "bigint") return !(value >= 0)
-  if (typeof value === "string") return /^\s*-/.test(value)
-  if (Array.isArray(value)) return value.some((part) => Number(part) < 0)
-  return false
+const toMillis = (value: unknown): number | undefined => {
+  const decoded = Duration.decodeUnknown(value)
+  return decoded._tag === "None" ? undefined : Duration.toMillis(decoded.value)
 }
-
-const streamName = /^[a-zA-Z0-9_.-]{1,128}$/
-const streamArn = /^arn:[a-z0-9-]+:kinesis:[a-z0-9-]*:[0-9]*:stream\/([a-zA-Z0-9_.-]{1,128})$/
 
 /** Checks every option and fills in defaults; every problem is named, not only the first. */
 export const resolve = (options: Options): Either.Either<Resolved, InvalidOptions> => {
-  const problems: Array<string> = []
-  const integer = (name: string, value: number | undefined, fallback: number, min: number, max: number): number => {
-    if (value === undefined) return fallback
-    if (typeof value !== "number" || !Number.isInteger(value) || value < min || value > max) {
-      problems.push(`${name} must be a whole number from ${min} to ${max}, not ${String(value)}`)
-      return fallback
-    }
-    return value
-  }
-  const millis = (name: string, value: Duration.DurationInput | undefined, fallback: Duration.Duration): number => {
-    if (value === undefined) return Duration.toMillis(fallback)
-    // Duration clamps a negative value to zero without a word: a negative option is a mistake to name instead.
-    if (isNegative(value)) {
-      problems.push(`${name} must not be negative`)
-      return Duration.toMillis(fallback)
-    }
-    const decoded = Duration.decodeUnknown(value)
-    if (decoded._tag === "None") {
-      problems.push(`${name} must be a duration (such as "100 millis" or 100), not ${String(value)}`)
-      return Duration.toMillis(fallback)
-    }
-    const ms = Duration.toMillis(decoded.value)
-    if (Number.isNaN(ms) || ms < 0) {
-      problems.push(`${name} must not be negative`)
-      return Duration.toMillis(fallback)
-    }
-    return ms
-  }
-
-  if (typeof options !== "object" || options === null) {
-    return Either.left(new InvalidOptions({ problems: ["options must be an object with at least a stream"] }))
-  }
-  const stream = options.stream
-  let target: Resolved["target"] = { StreamName: "" }
-  let name = ""
-  if (typeof stream !== "string" || stream === "") {
-    problems.push("stream must be a stream name or a stream ARN")
-  } else if (stream.startsWith("arn:")) {
-    const match = streamArn.exec(stream)
-    if (match === null) {
-      problems.push(`stream ${stream} is not a Kinesis stream ARN (arn:aws:kinesis:REGION:ACCOUNT:stream/NAME)`)
-    } else {
-      target = { StreamARN: stream }
-      name = match[1]
-    }
-  } else if (!streamName.test(stream)) {
-    problems.push(`stream ${stream} is not a stream name (1 to 128 of a-z, A-Z, 0-9, _ . -)`)
-  } else {
-    target = { StreamName: stream }
-    name = stream
-  }
-
-  const maxBatchRecords = integer(
-    "maxBatchRecords",
-    options.maxBatchRecords,
-    defaults.maxBatchRecords,
-    1,
-    Batch.MAX_BATCH_RECORDS
-  )
-  const maxBatchBytes = integer(
-    "maxBatchBytes",
-    options.maxBatchBytes,
-    defaults.maxBatchBytes,
-    1,
-    Batch.MAX_BATCH_BYTES_LIMIT
-  )
-  const maxRecordBytes = integer(
-    "maxRecordBytes",
-    options.maxRecordBytes,
-    Math.min(defaults.maxRecordBytes, maxBatchBytes),
-    1,
-    Record.MAX_RECORD_BYTES_LIMIT
-  )
-  if (maxRecordBytes > maxBatchBytes) {
-    problems.push(`maxRecordBytes (${maxRecordBytes}) must not exceed maxBatchBytes (${maxBatchBytes})`)
-  }
-  const maxBufferedRecords = integer(
-    "maxBufferedRecords",
-    options.maxBufferedRecords,
-    defaults.maxBufferedRecords,
-    1,
-    Number.MAX_SAFE_INTEGER
-  )
-  const maxBufferedBytes = integer(
-    "maxBufferedBytes",
-    options.maxBufferedBytes,
-    Math.max(defaults.maxBufferedBytes, maxRecordBytes),
-    1,
-    Number.MAX_SAFE_INTEGER
-  )
-  if (maxBufferedBytes < maxRecordBytes) {
-    problems.push(
-      `maxBufferedBytes (${maxBufferedBytes}) must hold at least one record of maxRecordBytes (${maxRecordBytes})`
-    )
-  }
-  const maxInFlight = integer("maxInFlight", options.maxInFlight, defaults.maxInFlight, 1, 10_000)
-  const lingerMillis = millis("linger", options.linger, defaults.linger)
-  const requestTimeoutMillis = millis("requestTimeout", options.requestTimeout, defaults.requestTimeout)
-  if (requestTimeoutMillis === 0) problems.push("requestTimeout must be more than zero")
-  const shutdownTimeoutMillis = millis("shutdownTimeout", options.shutdownTimeout, defaults.shutdownTimeout)
-  const retry = options.retry ?? defaults.retry
+  const resolved = Settings.resolve(options, toMillis)
+  const retry = typeof options === "object" && options !== null ? options.retry ?? defaults.retry : defaults.retry
+  const problems = Settings.isInvalid(resolved) ? [...resolved.problems] : []
   if (!Schedule.isSchedule(retry)) problems.push("retry must be a Schedule")
-  const logBatches = options.logBatches ?? defaults.logBatches
-  if (typeof logBatches !== "boolean") problems.push("logBatches must be true or false")
-
-  const ordered = options.ordered ?? defaults.ordered
-  if (typeof ordered !== "boolean") problems.push("ordered must be true or false")
-  const shardAware = options.shardAware ?? defaults.shardAware
-  if (typeof shardAware !== "boolean") problems.push("shardAware must be true or false")
-  const shardCapacity = options.shardCapacity ?? defaults.shardCapacity
-  if (typeof shardCapacity !== "number" || !(shardCapacity > 0 && shardCapacity <= 1)) {
-    problems.push(`shardCapacity must be a fraction above 0 and at most 1, not ${String(shardCapacity)}`)
-  }
-  const shardMapRefreshMillis = millis("shardMapRefresh", options.shardMapRefresh, defaults.shardMapRefresh)
-  if (shardMapRefreshMillis === 0) problems.push("shardMapRefresh must be more than zero")
-
-  const aggregate = options.aggregate ?? defaults.aggregate
-  let aggregation: Resolved["aggregation"]
-  if (aggregate === true || (typeof aggregate === "object" && aggregate !== null)) {
-    const bounds: AggregateOptions = aggregate === true ? {} : aggregate
-    aggregation = {
-      maxBytes: integer(
-        "aggregate.maxBytes",
-        bounds.maxBytes,
-        Math.min(defaults.aggregateMaxBytes, maxRecordBytes - 1),
-        64,
-        maxRecordBytes - 1
-      ),
-      maxRecords: integer("aggregate.maxRecords", bounds.maxRecords, defaults.aggregateMaxRecords, 2, 1_000_000)
-    }
-    if (!shardAware) problems.push("aggregate needs shardAware: aggregates are packed per predicted shard")
-    if (ordered) {
-      problems.push("aggregate and ordered can not be combined: ordered sends each key's records one request apart")
-    }
-  } else if (aggregate !== false) problems.push("aggregate must be true, false or { maxBytes?, maxRecords? }")
-
-  if (problems.length > 0) return Either.left(new InvalidOptions({ problems }))
-  return Either.right({
-    stream,
-    target,
-    streamName: name,
-    lingerMillis,
-    limits: { maxBatchRecords, maxBatchBytes },
-    maxRecordBytes,
-    maxBufferedRecords,
-    maxBufferedBytes,
-    maxInFlight,
-    retry,
-    requestTimeoutMillis,
-    shutdownTimeoutMillis,
-    logBatches,
-    ordered,
-    shardAware,
-    shardCapacity,
-    shardMapRefreshMillis,
-    aggregation
-  })
+  if (problems.length > 0 || Settings.isInvalid(resolved)) return Either.left(new InvalidOptions({ problems }))
+  return Either.right({ ...resolved, retry })
 }

@@ -1,3 +1,4 @@
+import { Accumulator, RateLimit, Record, type Stats as CoreStats } from "@effect-kinesis/core"
 import * as Chunk from "effect/Chunk"
 import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
@@ -11,15 +12,12 @@ import * as Random from "effect/Random"
 import * as Scope from "effect/Scope"
 import * as Sink from "effect/Sink"
 import * as Tracer from "effect/Tracer"
-import * as Accumulator from "../Accumulator.js"
-import { DeliveryFailed, InvalidRecord, type KinesisError, type RecordFailed, WriterClosed } from "../Errors.js"
+import { DeliveryFailed, InvalidRecord, type KinesisError, RecordFailed, WriterClosed } from "../Errors.js"
 import { Kinesis } from "../Kinesis.js"
 import { Attributes, SYSTEM } from "../Metrics.js"
-import * as RateLimit from "../RateLimit.js"
-import * as Record from "../Record.js"
-import * as Failing from "./failing.js"
 import * as Metrics from "./metrics.js"
 import type { Resolved } from "./options.js"
+import * as Retrying from "./retrying.js"
 import * as Sending from "./sending.js"
 import * as ShardMaps from "./shardMaps.js"
 
@@ -27,44 +25,7 @@ import * as ShardMaps from "./shardMaps.js"
 export type RecordResult = Sending.RecordResult
 
 /** Counters since the writer started, and what it holds now. */
-export interface Stats {
-  /** Records accepted by `enqueue` or `put`. */
-  readonly accepted: number
-  /** Records carried by PutRecords requests, each time sent: a record sent three times counts three. */
-  readonly sent: number
-  /** Records stored in the stream. */
-  readonly delivered: number
-  /** Records that failed for good. */
-  readonly failed: number
-  /** Times a record was put back to be sent again. */
-  readonly retried: number
-  /** Times a record was refused for its shard's throughput (`ProvisionedThroughputExceededException`). */
-  readonly throttled: number
-  /** PutRecords requests sent. */
-  readonly requests: number
-  /** PutRecords requests that failed as a whole. */
-  readonly failedRequests: number
-  /** Records held now: waiting, waiting to retry, or in flight. */
-  readonly bufferedRecords: number
-  /** Bytes of the records held now. */
-  readonly bufferedBytes: number
-  /** PutRecords requests in flight now. */
-  readonly inFlight: number
-  /** Bytes (data and partition keys) of the PutRecords requests sent, each time sent. */
-  readonly bytesSent: number
-  /** Bytes (data and partition keys) of the records stored. */
-  readonly bytesDelivered: number
-  /** Records that failed for good, by error code. */
-  readonly failedByCode: { readonly [code: string]: number }
-  /** Records refused for their shard's throughput, by shard id (shard-aware only: shard-blind, no shard is known). */
-  readonly throttledByShard: { readonly [shardId: string]: number }
-  /** PutRecords requests failed as a whole since the last answered one: 0 while requests are answered. */
-  readonly failingRequests: number
-  /** When the first of them was sent (clock millis); undefined while requests are answered. */
-  readonly failingSince: number | undefined
-  /** The error the last of them failed with; undefined while requests are answered. */
-  readonly lastRequestError: KinesisError | undefined
-}
+export type Stats = CoreStats.Stats<KinesisError>
 
 /** One record for `enqueueAll` and `sink`: a message and its key, as `enqueue` takes them. */
 export interface Entry {
@@ -114,8 +75,7 @@ const build = (options: Resolved): Effect.Effect<Service, never, Kinesis | Scope
     const { streamName } = options
 
     const limiter = options.shardAware ? RateLimit.make({ capacity: options.shardCapacity }) : undefined
-    const pacing = limiter === undefined ? undefined : Accumulator.pacingOf(limiter)
-    // Every decision on what to send is the accumulator's; this layer only runs its plans, in one JS thread.
+    // Every decision is the accumulator's; this layer runs its plans, answers its questions, tells waiting parties.
     const acc = Accumulator.make<Ticket>({
       limits: options.limits,
       lingerMillis: options.lingerMillis,
@@ -123,9 +83,10 @@ const build = (options: Resolved): Effect.Effect<Service, never, Kinesis | Scope
       maxBufferedRecords: options.maxBufferedRecords,
       maxBufferedBytes: options.maxBufferedBytes,
       ordered: options.ordered,
-      pacing,
+      pacing: limiter === undefined ? undefined : Accumulator.pacingOf(limiter),
       awaitRoute: options.shardAware,
-      aggregation: options.aggregation
+      aggregation: options.aggregation,
+      streamName
     })
     const waiting = new Map<number, Waiting>()
     const flushes = new Map<number, Deferred.Deferred<void>>()
@@ -135,14 +96,13 @@ const build = (options: Resolved): Effect.Effect<Service, never, Kinesis | Scope
     let stopped = false // the shutdown deadline passed: nothing is sent any more
     let wakeup: Deferred.Deferred<void> | undefined
     let drained: Deferred.Deferred<boolean> | undefined // true when everything settled, false at the timeout
-    const counters = Sending.counters()
     // The writer's fibers inherit the metric labels of the fiber that builds it; updates use them directly.
     const metrics = Metrics.make(streamName, yield* FiberRef.get(FiberRef.currentMetricLabels))
-    const streak = Failing.make()
     const randomPrefix = `${(yield* Random.nextIntBetween(0, 0x7fffffff)).toString(36)}-`
     let keyCounter = 0
     // MD5 spreads any distinct keys evenly over the hash key space; a counter makes them distinct at no cost.
     const randomKey = () => randomPrefix + (keyCounter++).toString(36)
+    const nowMillis = () => now(clock)
 
     const wake = () => {
       if (wakeup !== undefined) {
@@ -151,70 +111,137 @@ const build = (options: Resolved): Effect.Effect<Service, never, Kinesis | Scope
         Deferred.unsafeDone(signal, Exit.void)
       }
     }
+    const reportHolding = () => {
+      const { bufferedBytes, bufferedRecords, inFlight, accepted } = Accumulator.stats(acc)
+      Metrics.holding(metrics, accepted, bufferedRecords, bufferedBytes, inFlight)
+    }
 
-    // Tells each waiting party what the accumulator decided for it.
-    const dispatch = () => {
-      for (const event of Accumulator.events(acc)) {
-        if (event._tag === "Admitted") {
-          const waiter = waiting.get(event.waiter)
-          if (waiter !== undefined) {
-            waiting.delete(event.waiter)
-            waiter.granted = true
-            Deferred.unsafeDone(waiter.admitted, Exit.void)
-          }
-        } else if (event._tag === "Flushed") {
-          const done = flushes.get(event.flush)
-          flushes.delete(event.flush)
-          if (done !== undefined) Deferred.unsafeDone(done, Exit.void)
-        } else if (drained !== undefined) Deferred.unsafeDone(drained, Exit.succeed(true))
+    // A record landed on another shard than predicted: the shard map follower reads the map again.
+    let requestRefresh = () => {}
+
+    const delivered = (records: ReadonlyArray<Held>, bytes: number, at: number) => {
+      Metrics.delivered(metrics, records.length, bytes)
+      const { deliveryDuration } = metrics.metrics
+      for (const held of records) {
+        deliveryDuration.unsafeUpdate((at - held.takenAt) / 1000, metrics.labels)
+        const ticket = held.ticket
+        if (ticket === undefined) continue
+        const { attempts, sequenceNumber, shardId, subSequenceNumber } = held
+        Sending.annotateStored(ticket, held)
+        const result: RecordResult = subSequenceNumber === undefined ?
+          { shardId, sequenceNumber, attempts } :
+          { shardId, sequenceNumber, subSequenceNumber, attempts }
+        Deferred.unsafeDone(ticket.result, Exit.succeed(result))
       }
     }
 
-    const admit = (record: Record.Encoded, ticket: Ticket | undefined): void => {
-      counters.accepted++
-      // The batching fiber sleeps until linger ends or a batch fills; only those events change its plan.
-      if (Accumulator.take(acc, record, ticket, now(clock))) wake()
+    const failed = (event: Extract<Accumulator.Event<Ticket>, { _tag: "Failed" }>) => {
+      Metrics.failed(metrics, event.code, event.records.length)
+      for (const held of event.records) {
+        const error = new RecordFailed({
+          stream: options.stream,
+          data: held.record.data,
+          partitionKey: held.record.partitionKey,
+          explicitHashKey: held.record.explicitHashKey,
+          code: event.code,
+          detail: event.detail,
+          attempts: held.attempts,
+          retriable: event.retriable
+        })
+        const ticket = held.ticket
+        if (ticket !== undefined) {
+          if (ticket.span !== undefined) {
+            ticket.span.attribute(Attributes.errorType, event.code)
+            ticket.span.attribute(Attributes.attempts, held.attempts)
+          }
+          Deferred.unsafeDone(ticket.result, Exit.fail(error))
+        } else if (failures.length < options.maxBufferedRecords) failures.push(error)
+        else unlisted++
+      }
+      return Effect.logWarning(Accumulator.failureMessage(streamName, event)).pipe(
+        Effect.annotateLogs({ stream: streamName, code: event.code })
+      )
     }
 
-    // A record stored on another shard than predicted asks the shard map follower to read the map again.
-    let requestRefresh = () => {}
-    const sending: Sending.Writer = {
-      options,
-      kinesis,
-      acc,
-      counters,
-      metrics,
-      streak,
-      takenAt: new WeakMap(),
-      now: () => now(clock),
-      dispatch,
-      wake,
-      report: (error) => {
-        if (failures.length < options.maxBufferedRecords) failures.push(error)
-        else unlisted++
-      },
-      refresh: () => requestRefresh()
+    // Acts on what the accumulator decided: most events at once; retry questions, failures and log lines are
+    // effects, queued for `process` (intake's events, room and drain, are never of those).
+    let queued: Array<Effect.Effect<void>> = []
+    const dispatch = () => {
+      for (const event of Accumulator.pollEvents(acc)) {
+        switch (event._tag) {
+          case "Admitted": {
+            const waiter = waiting.get(event.waiter)
+            if (waiter !== undefined) {
+              waiting.delete(event.waiter)
+              waiter.granted = true
+              Deferred.unsafeDone(waiter.admitted, Exit.void)
+            }
+            break
+          }
+          case "Flushed": {
+            const done = flushes.get(event.flush)
+            flushes.delete(event.flush)
+            if (done !== undefined) Deferred.unsafeDone(done, Exit.void)
+            break
+          }
+          case "Drained":
+            if (drained !== undefined) Deferred.unsafeDone(drained, Exit.succeed(true))
+            break
+          case "Delivered":
+            delivered(event.records, event.bytes, event.at)
+            break
+          case "Failed":
+            queued.push(failed(event))
+            break
+          case "Retry":
+            queued.push(Retrying.answer(acc, options.retry, event.question, metrics, nowMillis))
+            break
+          case "ReadShardMap":
+            requestRefresh()
+            break
+          case "Log":
+            queued.push(
+              (event.level === "Warning" ? Effect.logWarning(event.message) : Effect.logInfo(event.message)).pipe(
+                Effect.annotateLogs({ stream: streamName })
+              )
+            )
+            break
+        }
+      }
+      wake()
     }
-    const fail = (failures: ReadonlyArray<Sending.Failure>) => Sending.fail(sending, failures)
+    // Answers and failures make more events (a schedule's end fails its records): until there are none.
+    const process: Effect.Effect<void> = Effect.suspend(() => {
+      dispatch()
+      reportHolding()
+      if (queued.length === 0) return Effect.void
+      const effects = queued
+      queued = []
+      return Effect.zipRight(Effect.all(effects, { discard: true }), process)
+    })
+
+    const sending: Sending.Writer = { options, kinesis, acc, metrics, now: nowMillis, process }
 
     const batching: Effect.Effect<never> = Effect.gen(function*() {
       while (true) {
-        const plan = yield* Effect.sync(() => {
-          const step = Accumulator.poll(acc, now(clock))
-          if (step._tag === "Sleep") {
+        const request = yield* Effect.sync(() => {
+          const next = Accumulator.pollSend(acc, nowMillis())
+          if (next === undefined) {
             wakeup = Deferred.unsafeMake<void>(fiberId)
             // Held records and records taken, reported here and at each request: not per record taken.
-            Metrics.holding(metrics, counters.accepted, acc.heldRecords, acc.heldBytes, acc.inFlight.size)
+            reportHolding()
           }
-          return step
+          return next
         })
-        if (plan._tag === "Send") {
-          yield* FiberSet.run(senders, Sending.send(sending, plan.batch))
-        } else if (plan.until === Infinity) {
-          yield* Deferred.await(wakeup!)
-        } else {
+        if (request !== undefined) {
+          yield* FiberSet.run(senders, Sending.send(sending, request))
+          continue
+        }
+        const until = Accumulator.pollTimeout(acc)
+        if (until === Infinity) yield* Deferred.await(wakeup!)
+        else {
           const signal = wakeup!
-          yield* Effect.raceFirst(Deferred.await(signal), Effect.sleep(Math.max(0, plan.until - now(clock))))
+          yield* Effect.raceFirst(Deferred.await(signal), Effect.sleep(Math.max(0, until - nowMillis())))
         }
       }
     })
@@ -230,19 +257,23 @@ const build = (options: Resolved): Effect.Effect<Service, never, Kinesis | Scope
         streamName,
         refreshMillis: options.shardMapRefreshMillis,
         requestTimeoutMillis: options.requestTimeoutMillis,
+        now: nowMillis,
         onMap: (map) =>
-          Effect.sync(() => {
-            Accumulator.reshard(acc, map)
-            if (limiter !== undefined) RateLimit.forget(limiter, map.shards.map((shard) => shard.shardId))
-            wake()
+          Effect.suspend(() => {
+            Accumulator.handleShardMap(acc, map, nowMillis())
+            return process
           }),
-        // Without a map, shard-blind rather than not at all; a map read later takes over.
-        onNoMap: Effect.sync(() => {
-          Accumulator.reshard(acc, undefined)
-          wake()
+        onFailure: Effect.suspend(() => {
+          Accumulator.handleShardMapUnavailable(acc, nowMillis())
+          return process
         })
       })
       requestRefresh = follower.refresh
+    }
+
+    const admit = (record: Record.Encoded, ticket: Ticket | undefined): void => {
+      // The batching fiber sleeps until linger ends or a batch fills; only those events change its plan.
+      if (Accumulator.take(acc, record, ticket, nowMillis())) wake()
     }
 
     const closedError = new WriterClosed({ stream: options.stream })
@@ -290,8 +321,12 @@ const build = (options: Resolved): Effect.Effect<Service, never, Kinesis | Scope
       })
     }
 
-    const encode = (message: unknown, key: Record.Key | undefined) =>
-      Record.tryEncode(message, key, randomKey, options.maxRecordBytes)
+    const encode = (message: unknown, key: Record.Key | undefined): Record.Encoded | InvalidRecord => {
+      const encoded = Record.encode(message, key, randomKey, options.maxRecordBytes)
+      return Record.isInvalid(encoded) ?
+        new InvalidRecord({ reason: encoded.reason, partitionKey: encoded.partitionKey }) :
+        encoded
+    }
 
     const enqueue = (message: unknown, key?: Record.Key): Effect.Effect<void, InvalidRecord | WriterClosed> =>
       Effect.suspend((): Effect.Effect<void, InvalidRecord | WriterClosed> => {
@@ -400,29 +435,7 @@ const build = (options: Resolved): Effect.Effect<Service, never, Kinesis | Scope
       )
     })
 
-    const stats = Effect.sync((): Stats => {
-      const holding = Accumulator.holding(acc)
-      return {
-        accepted: counters.accepted,
-        sent: counters.sent,
-        delivered: counters.delivered,
-        failed: counters.failed,
-        retried: counters.retried,
-        throttled: counters.throttled,
-        requests: counters.requests,
-        failedRequests: counters.failedRequests,
-        bufferedRecords: holding.records,
-        bufferedBytes: holding.bytes,
-        inFlight: holding.requests,
-        bytesSent: counters.bytesSent,
-        bytesDelivered: counters.bytesDelivered,
-        failedByCode: Object.fromEntries(counters.failedByCode),
-        throttledByShard: Object.fromEntries(counters.throttledByShard),
-        failingRequests: streak.requests,
-        failingSince: streak.since,
-        lastRequestError: streak.last
-      }
-    })
+    const stats = Effect.sync((): Stats => Accumulator.stats<Ticket, KinesisError>(acc))
 
     // Closing: no more intake, send everything at once, wait up to shutdownTimeout, then report what is left.
     yield* Effect.addFinalizer(() =>
@@ -454,21 +467,14 @@ const build = (options: Resolved): Effect.Effect<Service, never, Kinesis | Scope
           stopped = true
           // Stop batching first: stopped senders wake it, and at this point it would send everything left at once.
           yield* Fiber.interrupt(batcher)
-          const unanswered = new Set<Held>()
-          for (const batch of acc.inFlight) for (const held of batch.entries) unanswered.add(held)
+          const unanswered = Accumulator.inFlight(acc)
           yield* FiberSet.clear(senders)
           // Senders settle what they can before they stop; every record none of them settled is reported here.
-          const left = Accumulator.abandon(acc, unanswered)
-          yield* fail(left.map((held) => ({
-            held,
-            code: "ShutdownTimeout",
-            detail: `not stored within the shutdown timeout of ${options.shutdownTimeoutMillis} ms` +
-              (unanswered.has(held) || held.maybeStored ? " (an unanswered request may have stored it)" : ""),
-            retriable: true
-          })))
+          Accumulator.abandon(acc, unanswered, options.shutdownTimeoutMillis)
+          yield* process
         }
         // What the writer still held is settled now: its last figures, back to nothing held.
-        Metrics.holding(metrics, counters.accepted, acc.heldRecords, acc.heldBytes, acc.inFlight.size)
+        reportHolding()
         if (failures.length > 0 || unlisted > 0) {
           yield* Effect.logError(
             `${failures.length + unlisted} record(s) given to enqueue were not delivered to stream ${streamName}` +

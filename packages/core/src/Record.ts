@@ -3,8 +3,7 @@
  *
  * Pure: no clock, no randomness, no I/O. The default partition key is passed in by the caller.
  */
-import * as Either from "effect/Either"
-import { InvalidRecord } from "./Errors.js"
+import { Buffer } from "node:buffer"
 
 /** The hard ceiling Kinesis puts on one record (data + partition key), for streams raised to the maximum. */
 export const MAX_RECORD_BYTES_LIMIT = 10 * 1024 * 1024
@@ -62,23 +61,22 @@ const encodeString = (text: string): Uint8Array => {
   return bytes
 }
 
-/** The number of bytes of `text` in UTF-8, without encoding it. Lone surrogates count 3 (as U+FFFD). */
-export const utf8Length = (text: string): number => {
-  let bytes = 0
-  for (let i = 0; i < text.length; i++) {
-    const unit = text.charCodeAt(i)
-    if (unit < 0x80) bytes += 1
-    else if (unit < 0x800) bytes += 2
-    else if (unit >= 0xd800 && unit <= 0xdbff && i + 1 < text.length) {
-      const next = text.charCodeAt(i + 1)
-      if (next >= 0xdc00 && next <= 0xdfff) {
-        bytes += 4
-        i++
-      } else bytes += 3
-    } else bytes += 3
-  }
-  return bytes
+/** The number of bytes of `text` in UTF-8. Lone surrogates count 3 (as U+FFFD). */
+export const utf8Length = (text: string): number => Buffer.byteLength(text, "utf8")
+
+/** A record refused before it reached the writer: why, and the key it came with. */
+export class Invalid {
+  readonly _tag = "Invalid"
+  constructor(
+    /** Why the record was refused, for a person. */
+    readonly reason: string,
+    /** The partition key given with the record, when there was one. */
+    readonly partitionKey?: string | undefined
+  ) {}
 }
+
+/** Whether `encode` refused the record. */
+export const isInvalid = (result: Encoded | Invalid): result is Invalid => result instanceof Invalid
 
 // JSON turns NaN and Infinity into null without a word: refuse them instead, so no value changes on the way.
 const refuseNonFinite = (_key: string, value: unknown): unknown => {
@@ -94,12 +92,12 @@ class NonFiniteNumber {
  * The bytes of a message: a string as UTF-8, a `Uint8Array` as is (not copied), anything else as its JSON text.
  * Returns the reason for a message that can not be sent faithfully.
  */
-export const encodeData = (message: unknown): Either.Either<Uint8Array, string> => {
+export const encodeData = (message: unknown): Uint8Array | Invalid => {
   const data = dataOf(message)
-  return typeof data === "string" ? Either.left(data) : Either.right(data)
+  return typeof data === "string" ? new Invalid(data) : data
 }
 
-// `encodeData` without the Either: the writer encodes every record, and each wrapper is garbage at once.
+// The data, or why it is refused.
 const dataOf = (message: unknown): Uint8Array | string => {
   if (typeof message === "string") {
     if (!message.isWellFormed()) {
@@ -157,47 +155,35 @@ export const encode = (
   key: Key | undefined,
   randomKey: () => string,
   maxRecordBytes: number
-): Either.Either<Encoded, InvalidRecord> => {
-  const record = tryEncode(message, key, randomKey, maxRecordBytes)
-  return record instanceof InvalidRecord ? Either.left(record) : Either.right(record)
-}
-
-/** `encode` without the Either, for a caller that encodes every record: the record, or why it is refused. */
-export const tryEncode = (
-  message: unknown,
-  key: Key | undefined,
-  randomKey: () => string,
-  maxRecordBytes: number
-): Encoded | InvalidRecord => {
+): Encoded | Invalid => {
   const given = typeof key === "string" ? key : key?.partitionKey
   const explicitHashKey = typeof key === "object" ? key.explicitHashKey : undefined
   if (key !== undefined && typeof key !== "string" && typeof key !== "object") {
-    return new InvalidRecord({ reason: `the partition key must be a string, not a ${typeof key}` })
+    return new Invalid(`the partition key must be a string, not a ${typeof key}`)
   }
   if (given !== undefined) {
     if (typeof given !== "string") {
-      return new InvalidRecord({ reason: `the partition key must be a string, not a ${typeof given}` })
+      return new Invalid(`the partition key must be a string, not a ${typeof given}`)
     }
     const problem = checkPartitionKey(given)
-    if (problem !== undefined) return new InvalidRecord({ reason: problem, partitionKey: given })
+    if (problem !== undefined) return new Invalid(problem, given)
   }
   if (explicitHashKey !== undefined) {
     const problem = typeof explicitHashKey === "string" ?
       checkExplicitHashKey(explicitHashKey) :
       `the explicit hash key must be a string of decimal digits, not a ${typeof explicitHashKey}`
-    if (problem !== undefined) return new InvalidRecord({ reason: problem, partitionKey: given })
+    if (problem !== undefined) return new Invalid(problem, given)
   }
   const data = dataOf(message)
-  if (typeof data === "string") return new InvalidRecord({ reason: data, partitionKey: given })
+  if (typeof data === "string") return new Invalid(data, given)
   const partitionKey = given ?? randomKey()
   const size = data.length + utf8Length(partitionKey)
   if (size > maxRecordBytes) {
-    return new InvalidRecord({
-      reason: `the record is ${size} bytes (data ${data.length} + partition key ${
-        size - data.length
-      }); the limit is ${maxRecordBytes}`,
-      partitionKey: given
-    })
+    return new Invalid(
+      `the record is ${size} bytes (data ${data.length} + partition key ${size - data.length}); ` +
+        `the limit is ${maxRecordBytes}`,
+      given
+    )
   }
   return { data, partitionKey, explicitHashKey, size }
 }

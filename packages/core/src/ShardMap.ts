@@ -2,15 +2,11 @@
  * Which shard a record goes to: the open shards' hash key ranges, from ListShards, and a record's hash key (the MD5
  * of its partition key, or its explicit hash key).
  *
- * Pure but for `load`, which calls ListShards. Hash keys are 32-digit lowercase hexadecimal strings: they compare
- * with `<` in the order of the numbers they stand for, so the per-record path needs no BigInt.
+ * Pure: the caller calls ListShards, page after page as `nextListing` says, and hands the shards to `fromShards`.
+ * Hash keys are 32-digit lowercase hexadecimal strings: they compare with `<` in the order of the numbers they
+ * stand for, so the per-record path needs no BigInt.
  */
-import type { ListShardsCommandInput, Shard } from "@aws-sdk/client-kinesis"
-import { ListShardsCommand } from "@aws-sdk/client-kinesis"
-import * as Effect from "effect/Effect"
-import type { KinesisError } from "./Errors.js"
-import type { Kinesis } from "./Kinesis.js"
-import * as Md5 from "./Md5.js"
+import * as Hash from "./Hash.js"
 
 /** The smallest hash key, 0, as a hash key string. */
 export const MIN_HASH_KEY = "0".repeat(32)
@@ -41,7 +37,14 @@ export const fromHex = (hex: string): string => BigInt(`0x${hex}`).toString(10)
 
 /** A record's hash key: its explicit hash key (a checked decimal) if given, else the MD5 of its key's UTF-8 bytes. */
 export const hashKeyOf = (partitionKey: string, explicitHashKey: string | undefined): string =>
-  explicitHashKey === undefined ? Md5.md5Hex(partitionKey) : toHex(explicitHashKey)
+  explicitHashKey === undefined ? Hash.hashKeyHex(partitionKey) : toHex(explicitHashKey)
+
+/** A shard as ListShards describes it (the SDK's `Shard`, of which only these fields are read). */
+export interface Shard {
+  readonly ShardId?: string | undefined
+  readonly HashKeyRange?: { readonly StartingHashKey?: string | undefined; readonly EndingHashKey?: string | undefined } | undefined
+  readonly SequenceNumberRange?: { readonly EndingSequenceNumber?: string | undefined } | undefined
+}
 
 const isOpen = (shard: Shard): boolean => shard.SequenceNumberRange?.EndingSequenceNumber === undefined
 
@@ -94,40 +97,9 @@ export const shardOf = (map: ShardMap, hashKey: string): string | undefined => {
   return found >= 0 && hashKey <= shards[found].endingHashKey ? shards[found].shardId : undefined
 }
 
-/**
- * Places partition keys among a map's shards, as `shardOf(map, hashKeyOf(key))` does, without the 128-bit hash key
- * for almost every key: the MD5's first 48 bits decide unless they equal those of the range's bounds (a chance of
- * about one in 2^47 per bound), when the whole hash key does. A shard-aware writer places every record it takes.
- */
-export const partitionKeyLocator = (map: ShardMap): (partitionKey: string) => string | undefined => {
-  const shards = map.shards
-  const top = (hex: string) => parseInt(hex.slice(0, 12), 16)
-  const starts = Float64Array.from(shards, (shard) => top(shard.startingHashKey))
-  const ends = Float64Array.from(shards, (shard) => top(shard.endingHashKey))
-  const digest = new Int32Array(4)
-  return (partitionKey) => {
-    Md5.digestInto(partitionKey, digest)
-    const key = Md5.top48(digest)
-    let low = 0
-    let high = shards.length - 1
-    let found = -1
-    while (low <= high) {
-      const middle = (low + high) >>> 1
-      if (starts[middle] <= key) {
-        found = middle
-        low = middle + 1
-      } else {
-        high = middle - 1
-      }
-    }
-    // Below every range's top bits: below every range. Strictly between a range's bounds' top bits: inside it.
-    if (found < 0) return undefined
-    if (starts[found] < key && key < ends[found]) return shards[found].shardId
-    // Past its end's top bits, before the next range's (the search found none starting at or before): in a gap.
-    if (key > ends[found]) return undefined
-    return shardOf(map, Md5.toHex(digest))
-  }
-}
+/** Places partition keys among a map's shards, as `shardOf(map, hashKeyOf(key))` does. */
+export const partitionKeyLocator = (map: ShardMap): (partitionKey: string) => string | undefined => (partitionKey) =>
+  shardOf(map, Hash.hashKeyHex(partitionKey))
 
 /** The shard a record will be stored on, or `undefined` when no open shard holds its hash key. */
 export const predict = (
@@ -165,26 +137,13 @@ export const equals = (a: ShardMap, b: ShardMap): boolean => {
 /** The stream to list: by name, or by ARN. */
 export type Target = { readonly StreamName: string } | { readonly StreamARN: string }
 
-const listShards = (kinesis: Kinesis.Service, input: ListShardsCommandInput) =>
-  kinesis.listShards !== undefined ?
-    kinesis.listShards(input) :
-    kinesis.send("ListShards", (client, abortSignal) => client.send(new ListShardsCommand(input), { abortSignal }))
+/** The ListShards request of a listing's first page: open shards only (`AT_LATEST`). */
+export const firstListing = (target: Target) => ({ ...target, ShardFilter: { Type: "AT_LATEST" as const } })
 
 /**
- * Lists the stream's open shards with ListShards, page after page, into a map. A failure (a missing stream, denied
- * access, throttling) is the call's `KinesisError`, classified retriable or not.
+ * The ListShards request of the page after `page`, or undefined when it was the last: later pages name the stream
+ * through the token only, since the API refuses a stream name or filter beside it. (Emulators that ignore
+ * `AT_LATEST`, kinesalite, list closed shards anyway, and `fromShards` drops them.)
  */
-export const load = (kinesis: Kinesis.Service, target: Target): Effect.Effect<ShardMap, KinesisError> =>
-  Effect.gen(function*() {
-    const shards: Array<Shard> = []
-    // AT_LATEST leaves out the closed shards, which stay listed for the whole retention period after a reshard.
-    // Emulators that ignore it (kinesalite) list them anyway, and `fromShards` drops them.
-    let page = yield* listShards(kinesis, { ...target, ShardFilter: { Type: "AT_LATEST" } })
-    shards.push(...(page.Shards ?? []))
-    // Later pages name the stream through the token only: the API refuses a stream name or filter beside it.
-    while (page.NextToken !== undefined && page.NextToken !== "") {
-      page = yield* listShards(kinesis, { NextToken: page.NextToken })
-      shards.push(...(page.Shards ?? []))
-    }
-    return fromShards(shards)
-  })
+export const nextListing = (page: { readonly NextToken?: string | undefined }) =>
+  page.NextToken === undefined || page.NextToken === "" ? undefined : { NextToken: page.NextToken }

@@ -4,7 +4,7 @@
  * when requests are answered again. Records are retried meanwhile; without these lines a writer with no route to
  * AWS would be silent until its retry schedule ended. Pure: time comes in, lines to log go out.
  */
-import type { KinesisError } from "../Errors.js"
+import { describe, type Fault } from "./Fault.js"
 
 /** Failures for this long (from the first failed request's sending) make a warning. */
 export const WARN_AFTER_MILLIS = 1000
@@ -22,7 +22,7 @@ export interface Streak {
   warnedAt: number
   /** Whether this streak was said at Warning, so its end is said too. */
   warned: boolean
-  last: KinesisError | undefined
+  last: Fault | undefined
 }
 
 /** A line to log. */
@@ -41,7 +41,7 @@ export const make = (): Streak => ({
 })
 
 /** A request sent at `sentAt` failed as a whole: the streak goes on (records that fail for good say so themselves). */
-export const failed = (streak: Streak, error: KinesisError, sentAt: number): void => {
+export const failed = (streak: Streak, error: Fault, sentAt: number): void => {
   streak.since = streak.since === undefined ? sentAt : Math.min(streak.since, sentAt)
   streak.requests++
   streak.last = error
@@ -49,7 +49,7 @@ export const failed = (streak: Streak, error: KinesisError, sentAt: number): voi
 
 const seconds = (millis: number) => `${Math.round(millis / 100) / 10} s`
 
-const cause = (error: KinesisError) => (error.detail === "" ? error.code : `${error.code}: ${error.detail}`)
+const cause = describe
 
 /** The warning due at `now` after a failure, if any: once failures have lasted a second, then every few seconds. */
 export const warning = (streak: Streak, stream: string, held: number, now: number): Line | undefined => {

@@ -27,40 +27,11 @@ export interface Sized {
 }
 
 /**
- * How many items, from `start` on, make the next batch. At least one when any is left, so a record that
- * fits no batch on its own (which validation prevents) still moves on rather than blocking the rest.
- */
-export const take = (items: ReadonlyArray<Sized>, start: number, limits: Limits): number => {
-  const end = Math.min(items.length, start + limits.maxBatchRecords)
-  let bytes = 0
-  let i = start
-  while (i < end) {
-    const next = bytes + items[i].size
-    if (next > limits.maxBatchBytes && i > start) break
-    bytes = next
-    i++
-  }
-  return i - start
-}
-
-/**
  * Whether records waiting to be sent, `count` of them with `bytes` in all, fill a batch: when they reach a
  * bound, one more record could not join the next batch anyway, so waiting for it gains nothing.
  */
 export const isFull = (count: number, bytes: number, limits: Limits): boolean =>
   count >= limits.maxBatchRecords || bytes >= limits.maxBatchBytes
-
-/** Cuts items into consecutive batches within the limits, in order. */
-export const cut = <A extends Sized>(items: ReadonlyArray<A>, limits: Limits): Array<Array<A>> => {
-  const batches: Array<Array<A>> = []
-  let start = 0
-  while (start < items.length) {
-    const count = take(items, start, limits)
-    batches.push(items.slice(start, start + count))
-    start += count
-  }
-  return batches
-}
 
 /** One entry of a PutRecords response, as the SDK gives it. */
 export interface ResultEntry {
