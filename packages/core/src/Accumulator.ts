@@ -201,12 +201,16 @@ export const pollTimeout = <T>(acc: Accumulator<T>): number => state(acc).sleepU
 
 const noEvents: ReadonlyArray<never> = []
 
-/** The events since the last call, in order: the caller acts on each. */
+/**
+ * The events since the last call, in order: the caller acts on each. What records became (delivered, failed, in
+ * question) comes before what it completed (room for a waiter, a flush, the drain).
+ */
 export const pollEvents = <T>(acc: Accumulator<T>): ReadonlyArray<internal.Event<T>> => {
   const self = state(acc)
-  if (self.events.length === 0) return noEvents
-  const out = self.events
+  if (self.events.length === 0 && self.completions.length === 0) return noEvents
+  const out = self.completions.length === 0 ? self.events : self.events.concat(self.completions)
   self.events = []
+  self.completions = []
   return out
 }
 

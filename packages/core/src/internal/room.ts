@@ -42,13 +42,13 @@ export const grant = <T>(state: State<T>): void => {
     const waiter = state.waiters.shift()!
     state.reservedRecords++
     state.reservedBytes += waiter.size
-    state.events.push({ _tag: "Admitted", waiter: waiter.id })
+    state.completions.push({ _tag: "Admitted", waiter: waiter.id })
   }
 }
 
 /** Says `Drained` once closing and nothing is held or promised. */
 export const checkDrained = <T>(state: State<T>): void => {
-  if (state.closing && state.heldRecords === 0 && state.reservedRecords === 0) state.events.push({ _tag: "Drained" })
+  if (state.closing && state.heldRecords === 0 && state.reservedRecords === 0) state.completions.push({ _tag: "Drained" })
 }
 
 /** A record leaves the accumulator (stored or failed for good); false if it had already left. */
@@ -62,7 +62,7 @@ export const release = <T>(state: State<T>, held: Held<T>): boolean => {
       const flush = state.flushes[i]
       if (held.seq <= flush.upTo && --flush.remaining === 0) {
         state.flushes.splice(i, 1)
-        state.events.push({ _tag: "Flushed", flush: flush.id })
+        state.completions.push({ _tag: "Flushed", flush: flush.id })
       }
     }
   }

@@ -216,6 +216,8 @@ export interface State<T> {
   closing: boolean
   wokenFull: boolean // a wake-up for a full batch was asked since the last poll
   events: Array<Event<T>>
+  // Admitted, Flushed and Drained: told after the events of the records that caused them.
+  completions: Array<Event<T>>
   readonly counters: Stats.Counters
   readonly streak: Failing.Streak
 }
@@ -253,6 +255,7 @@ export const make = <T>(options: Options): State<T> => ({
   closing: false,
   wokenFull: false,
   events: [],
+  completions: [],
   counters: Stats.make(),
   streak: Failing.make()
 })
