@@ -1,9 +1,8 @@
-import { Aggregation, Record } from "@effect-kinesis/writer"
-import { describe, expect, it } from "@effect/vitest"
-import { Either } from "effect"
+import { Aggregation, Record } from "@effect-kinesis/core"
 import * as fc from "fast-check"
 import * as crypto from "node:crypto"
 import { createRequire } from "node:module"
+import { describe, expect, it } from "vitest"
 
 // aws-kinesis-agg is CommonJS and its typings import packages this project does not install: typed here instead.
 interface AwsUserRecord {
@@ -40,8 +39,8 @@ const aggregateOf = (records: ReadonlyArray<Aggregation.UserRecord>) => {
 
 const decoded = (data: Uint8Array) => {
   const result = Aggregation.decode({ partitionKey: Aggregation.PARTITION_KEY, data })
-  if (Either.isLeft(result)) throw new Error(`expected user records, got: ${result.left}`)
-  return result.right
+  if (Aggregation.isMalformed(result)) throw new Error(`expected user records, got: ${result.reason}`)
+  return result
 }
 
 const normalized = (records: ReadonlyArray<Aggregation.UserRecord>) =>
@@ -248,12 +247,12 @@ describe("Aggregation.decode", () => {
 
   it("gives a record that is not aggregated back as it is", () => {
     const data = new TextEncoder().encode("plain")
-    expect(Aggregation.decode({ partitionKey: "pk", explicitHashKey: "9", data })).toEqual(
-      Either.right([{ partitionKey: "pk", explicitHashKey: "9", data }])
-    )
-    expect(Aggregation.decode({ partitionKey: "pk", data: bytes() })).toEqual(
-      Either.right([{ partitionKey: "pk", explicitHashKey: undefined, data: bytes() }])
-    )
+    expect(Aggregation.decode({ partitionKey: "pk", explicitHashKey: "9", data })).toEqual([
+      { partitionKey: "pk", explicitHashKey: "9", data }
+    ])
+    expect(Aggregation.decode({ partitionKey: "pk", data: bytes() })).toEqual([
+      { partitionKey: "pk", explicitHashKey: undefined, data: bytes() }
+    ])
   })
 
   it("reads what other protobuf writers may write: tags, unknown fields, tables after the records", () => {
@@ -270,8 +269,10 @@ describe("Aggregation.decode", () => {
   it("fails with the reason on a framed aggregate whose message is broken", () => {
     const reason = (message: Uint8Array) => {
       const result = Aggregation.decode({ partitionKey: "a", data: framed(message) })
-      if (Either.isRight(result)) throw new Error("expected a failure")
-      return result.left
+      if (!Aggregation.isMalformed(result)) throw new Error("expected a failure")
+      expect(result).toBeInstanceOf(Aggregation.Malformed)
+      expect(result._tag).toBe("Malformed")
+      return result.reason
     }
     expect(reason(bytes(0x1a, 0x02, 0x08, 0x00))).toContain("has no data")
     expect(reason(bytes(0x1a, 0x02, 0x1a, 0x00))).toContain("has no partition key index")

@@ -1,6 +1,6 @@
-import { RateLimit } from "@effect-kinesis/writer"
-import { describe, expect, it } from "@effect/vitest"
+import { RateLimit } from "@effect-kinesis/core"
 import * as fc from "fast-check"
+import { describe, expect, it } from "vitest"
 
 const shard = "shardId-000000000000"
 const MiB = 1024 * 1024

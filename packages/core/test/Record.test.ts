@@ -1,7 +1,6 @@
-import { Record } from "@effect-kinesis/writer"
-import { describe, expect, it } from "@effect/vitest"
-import { Either } from "effect"
+import { Record } from "@effect-kinesis/core"
 import * as fc from "fast-check"
+import { describe, expect, it } from "vitest"
 
 const noRandom = () => {
   throw new Error("a random key was made though a key was given")
@@ -11,16 +10,17 @@ const MiB = 1024 * 1024
 
 const refusal = (message: unknown, key?: Record.Key, max = MiB) => {
   const result = Record.encode(message, key, fixedKey, max)
-  if (Either.isRight(result)) throw new Error(`expected a refusal, got a record of ${result.right.size} bytes`)
-  expect(result.left._tag).toBe("InvalidRecord")
-  return result.left.reason
+  if (!Record.isInvalid(result)) throw new Error(`expected a refusal, got a record of ${result.size} bytes`)
+  expect(result).toBeInstanceOf(Record.Invalid)
+  expect(result._tag).toBe("Invalid")
+  return result.reason
 }
 
 const accepted = (message: unknown, key?: Record.Key, max = MiB) => {
   const given = typeof key === "string" ? key : key?.partitionKey
   const result = Record.encode(message, key, given === undefined ? fixedKey : noRandom, max)
-  if (Either.isLeft(result)) throw new Error(`expected a record, got: ${result.left.reason}`)
-  return result.right
+  if (Record.isInvalid(result)) throw new Error(`expected a record, got: ${result.reason}`)
+  return result
 }
 
 const decode = (bytes: Uint8Array) => new TextDecoder().decode(bytes)
@@ -73,8 +73,8 @@ describe("Record.encode", () => {
   })
 
   it("counts the random key against the limit too", () => {
-    expect(Either.isLeft(Record.encode(new Uint8Array(90), undefined, () => "x".repeat(11), 100))).toBe(true)
-    expect(Either.isRight(Record.encode(new Uint8Array(90), undefined, () => "x".repeat(10), 100))).toBe(true)
+    expect(Record.isInvalid(Record.encode(new Uint8Array(90), undefined, () => "x".repeat(11), 100))).toBe(true)
+    expect(Record.isInvalid(Record.encode(new Uint8Array(90), undefined, () => "x".repeat(10), 100))).toBe(false)
   })
 
   it("takes partition keys of 1 to 256 characters and refuses an empty or longer one", () => {
@@ -118,6 +118,16 @@ describe("Record.utf8Length", () => {
     )
   })
 
+  it("counts a lone surrogate as the 3 bytes of U+FFFD, as TextEncoder writes it", () => {
+    expect(Record.utf8Length("\ud800")).toBe(3)
+    expect(Record.utf8Length("a\udc00b")).toBe(5)
+    fc.assert(
+      fc.property(fc.string({ unit: fc.constantFrom("\ud800", "\udc00", "a", "é", "\u{1f600}", "\u07ff") }), (text) => {
+        expect(Record.utf8Length(text)).toBe(new TextEncoder().encode(text).length)
+      })
+    )
+  })
+
   it("round-trips any well-formed string through encode", () => {
     fc.assert(
       fc.property(fc.string({ unit: "binary" }), (text) => {
@@ -129,26 +139,53 @@ describe("Record.utf8Length", () => {
   })
 })
 
-describe("Record.tryEncode", () => {
-  it("gives what encode gives, without the Either: the record, or the same refusal", () => {
-    const inputs: ReadonlyArray<readonly [unknown, Record.Key | undefined]> = [
-      ["text", "k"],
-      [{ a: 1 }, undefined],
-      [new Uint8Array([1, 2]), { partitionKey: "p", explicitHashKey: "42" }],
-      ["\ud800", "k"],
-      [Number.NaN, "k"],
-      ["x", ""],
-      ["x", { partitionKey: "p", explicitHashKey: "-1" }],
-      ["x".repeat(MiB), "k"]
+describe("Record.encodeData", () => {
+  it("gives the bytes encode sends, or the reason encode gives, without a key", () => {
+    const messages: ReadonlyArray<unknown> = [
+      "text",
+      "héllo 👋",
+      { a: 1 },
+      [1, "two", null],
+      42,
+      null,
+      new Uint8Array([1, 2]),
+      "\ud800",
+      Number.NaN,
+      { deep: [Infinity] },
+      undefined,
+      10n,
+      new ArrayBuffer(2),
+      () => 1
     ]
-    for (const [message, key] of inputs) {
-      const either = Record.encode(message, key, fixedKey, MiB)
-      const plain = Record.tryEncode(message, key, fixedKey, MiB)
-      if (Either.isRight(either)) expect(plain).toEqual(either.right)
-      else {
-        expect(plain).toBeInstanceOf(Error)
-        expect(plain).toMatchObject({ _tag: "InvalidRecord", reason: either.left.reason })
+    for (const message of messages) {
+      const data = Record.encodeData(message)
+      const record = Record.encode(message, "k", noRandom, 10 * MiB)
+      if (Record.isInvalid(record)) {
+        expect(data).toBeInstanceOf(Record.Invalid)
+        expect(data).toMatchObject({ _tag: "Invalid", reason: record.reason, partitionKey: undefined })
+      } else {
+        expect(data).toBeInstanceOf(Uint8Array)
+        expect([...(data as Uint8Array)]).toEqual([...record.data])
       }
     }
+  })
+
+  it("passes a Uint8Array through as it is", () => {
+    const bytes = new Uint8Array([9, 8, 7])
+    expect(Record.encodeData(bytes)).toBe(bytes)
+  })
+})
+
+describe("Record.Invalid", () => {
+  it("carries the partition key it was given, and none for a random one", () => {
+    const withKey = Record.encode(Number.NaN, "orders-7", noRandom, MiB)
+    expect(withKey).toMatchObject({ _tag: "Invalid", partitionKey: "orders-7" })
+    const fromObject = Record.encode("x", { partitionKey: "p", explicitHashKey: "-1" }, noRandom, MiB)
+    expect(fromObject).toMatchObject({ _tag: "Invalid", partitionKey: "p" })
+    const tooLong = Record.encode("x".repeat(100), "key", noRandom, 50)
+    expect(tooLong).toMatchObject({ _tag: "Invalid", partitionKey: "key" })
+    const random = Record.encode(undefined, undefined, fixedKey, MiB)
+    expect(random).toMatchObject({ _tag: "Invalid", partitionKey: undefined })
+    expect(Record.isInvalid(random)).toBe(true)
   })
 })

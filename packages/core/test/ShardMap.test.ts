@@ -1,21 +1,21 @@
-import {
-  DescribeStreamSummaryCommand,
-  type ListShardsCommandInput,
-  type Shard,
-  SplitShardCommand
-} from "@aws-sdk/client-kinesis"
-import { LocalKinesis } from "@effect-kinesis/local"
-import { Kinesis, type KinesisError, ShardMap } from "@effect-kinesis/writer"
-import { describe, expect, it } from "@effect/vitest"
-import { Effect, Schedule } from "effect"
+import { ShardMap } from "@effect-kinesis/core"
 import * as fc from "fast-check"
 import { createHash } from "node:crypto"
+import { describe, expect, it } from "vitest"
 
 const MAX = (1n << 128n) - 1n
 
 // The reference: MD5 over the UTF-8 bytes (encoded apart from the module's path), read as a big-endian number.
 const referenceHash = (partitionKey: string): bigint =>
   BigInt(`0x${createHash("md5").update(new TextEncoder().encode(partitionKey)).digest("hex")}`)
+
+// A shard as ListShards gives it: the map reads only some of its fields.
+interface Shard extends ShardMap.Shard {
+  readonly SequenceNumberRange?: {
+    readonly StartingSequenceNumber: string
+    readonly EndingSequenceNumber?: string | undefined
+  }
+}
 
 const shard = (id: number, start: bigint, end: bigint, closed = false): Shard => ({
   ShardId: `shardId-${String(id).padStart(12, "0")}`,
@@ -248,122 +248,50 @@ describe("ShardMap lookup", () => {
   })
 })
 
-// Tests that cross the network talk to the embedded Kinesis over HTTP, with the real clock.
-describe("ShardMap.load against the embedded Kinesis", () => {
-  const putOne = (kinesis: Kinesis.Service, stream: string, partitionKey: string, explicitHashKey?: string) =>
-    kinesis.putRecords({
-      StreamName: stream,
-      Records: [{
-        Data: new TextEncoder().encode(partitionKey),
-        PartitionKey: partitionKey,
-        ...(explicitHashKey !== undefined ? { ExplicitHashKey: explicitHashKey } : {})
-      }]
-    }).pipe(Effect.map((answer) => answer.Records![0].ShardId))
+describe("ShardMap listing", () => {
+  it("asks the first page for the stream's open shards, by name or by ARN", () => {
+    expect(ShardMap.firstListing({ StreamName: "orders" })).toEqual({
+      StreamName: "orders",
+      ShardFilter: { Type: "AT_LATEST" }
+    })
+    const arn = "arn:aws:kinesis:eu-west-1:123456789012:stream/orders"
+    expect(ShardMap.firstListing({ StreamARN: arn })).toEqual({ StreamARN: arn, ShardFilter: { Type: "AT_LATEST" } })
+  })
 
-  // Every shard's prediction for keys spread over the space is where Kinesis stores the record.
-  const expectPredictions = (kinesis: Kinesis.Service, stream: string, map: ShardMap.ShardMap) =>
-    Effect.forEach(Array.from({ length: 60 }, (_, i) => i), (i) =>
-      Effect.gen(function*() {
-        const key = ["k", "clé", "键", "🔑"][i % 4] + i
-        expect(yield* putOne(kinesis, stream, key)).toBe(ShardMap.predict(map, key, undefined))
-        const explicit = ((MAX / 59n) * BigInt(i)).toString()
-        expect(yield* putOne(kinesis, stream, key, explicit)).toBe(ShardMap.predict(map, key, explicit))
-      }), { concurrency: 4, discard: true })
+  it("asks the next page by its token alone, and stops at a page without one", () => {
+    expect(ShardMap.nextListing({ NextToken: "AAAA" })).toEqual({ NextToken: "AAAA" })
+    expect(ShardMap.nextListing({})).toBeUndefined()
+    expect(ShardMap.nextListing({ NextToken: undefined })).toBeUndefined()
+    expect(ShardMap.nextListing({ NextToken: "" })).toBeUndefined()
+  })
 
-  it.scopedLive("lists a stream's open shards, by name and by ARN, and predicts where Kinesis stores each record", () =>
-    Effect.gen(function*() {
-      const local = yield* LocalKinesis
-      const kinesis = yield* Kinesis
-      const map = yield* ShardMap.load(kinesis, { StreamName: "five" })
-      expect(ShardMap.size(map)).toBe(5)
-      // The open ranges cover the key space with no gap.
-      expect(map.shards[0].startingHashKey).toBe(ShardMap.MIN_HASH_KEY)
-      expect(map.shards[4].endingHashKey).toBe(ShardMap.MAX_HASH_KEY)
-      for (let i = 1; i < 5; i++) {
-        expect(BigInt(`0x${map.shards[i].startingHashKey}`)).toBe(BigInt(`0x${map.shards[i - 1].endingHashKey}`) + 1n)
-      }
-      expect(ShardMap.equals(yield* ShardMap.load(kinesis, { StreamARN: local.streamArn("five") }), map)).toBe(true)
-      yield* expectPredictions(kinesis, "five", map)
-    }).pipe(Effect.provide(LocalKinesis.layer({ streams: { five: 5 } }))))
-
-  it.scopedLive("leaves out the parent a split closed, and predicts onto its children", () =>
-    Effect.gen(function*() {
-      const kinesis = yield* Kinesis
-      const before = yield* ShardMap.load(kinesis, { StreamName: "split" })
-      const parent = before.shards[1]
-      const middle = (BigInt(`0x${parent.startingHashKey}`) + BigInt(`0x${parent.endingHashKey}`)) / 2n
-      yield* kinesis.send("SplitShard", (client, abortSignal) =>
-        client.send(
-          new SplitShardCommand({
-            StreamName: "split",
-            ShardToSplit: parent.shardId,
-            NewStartingHashKey: middle.toString()
-          }),
-          { abortSignal }
-        ))
-      yield* kinesis.send("DescribeStreamSummary", (client, abortSignal) =>
-        client.send(new DescribeStreamSummaryCommand({ StreamName: "split" }), { abortSignal })).pipe(
-          Effect.map((summary) =>
-            summary.StreamDescriptionSummary?.StreamStatus
-          ),
-          Effect.repeat({ until: (status) => status === "ACTIVE", schedule: Schedule.spaced("10 millis") })
-        )
-      const after = yield* ShardMap.load(kinesis, { StreamName: "split" })
-      expect(ShardMap.equals(before, after)).toBe(false)
-      expect(ShardMap.size(after)).toBe(4)
-      expect(after.shards.map((s) => s.shardId)).not.toContain(parent.shardId)
-      expect(ShardMap.shardOf(after, ShardMap.toHex(middle.toString()))).not.toBe(
-        ShardMap.shardOf(after, ShardMap.toHex((middle - 1n).toString()))
-      )
-      yield* expectPredictions(kinesis, "split", after)
-    }).pipe(Effect.provide(LocalKinesis.layer({ streams: { split: 3 } }))))
-
-  it.scopedLive("follows NextToken: the first page names the stream and filters, the next ones carry the token", () =>
-    Effect.gen(function*() {
-      const real = yield* Kinesis
-      const calls: Array<ListShardsCommandInput> = []
-      // kinesalite lists every shard at once (it ignores MaxResults): this service pages its answer, two by two.
-      const paged: Kinesis.Service = {
-        ...real,
-        listShards: (input) =>
-          Effect.gen(function*() {
-            calls.push(input)
-            const all = (yield* real.listShards!({ StreamName: "paged" })).Shards ?? []
-            const from = input.NextToken === undefined ? 0 : Number(input.NextToken)
-            const next = from + 2 < all.length ? String(from + 2) : undefined
-            return { Shards: all.slice(from, from + 2), ...(next ? { NextToken: next } : {}), $metadata: {} }
-          })
-      }
-      const map = yield* ShardMap.load(paged, { StreamName: "paged" })
-      expect(ShardMap.equals(map, yield* ShardMap.load(real, { StreamName: "paged" }))).toBe(true)
-      expect(ShardMap.size(map)).toBe(5)
-      expect(calls).toEqual([
-        { StreamName: "paged", ShardFilter: { Type: "AT_LATEST" } },
-        { NextToken: "2" },
-        { NextToken: "4" }
-      ])
-      // A service without listShards (written before it) is listed through `send`.
-      const older: Kinesis.Service = { client: real.client, send: real.send, putRecords: real.putRecords }
-      expect(ShardMap.equals(yield* ShardMap.load(older, { StreamName: "paged" }), map)).toBe(true)
-    }).pipe(Effect.provide(LocalKinesis.layer({ streams: { paged: 5 } }))))
-
-  it.scopedLive("fails with a KinesisError that says whether to retry: denied access, a missing stream", () =>
-    Effect.gen(function*() {
-      const local = yield* LocalKinesis
-      const kinesis = yield* Kinesis
-      const failure = (effect: Effect.Effect<unknown, KinesisError>) => Effect.flip(effect)
-      yield* local.proxy.setFaults({ error: { type: "AccessDeniedException" }, operations: ["ListShards"] })
-      expect(yield* failure(ShardMap.load(kinesis, { StreamName: "denied" }))).toMatchObject({
-        _tag: "KinesisError",
-        operation: "ListShards",
-        code: "AccessDeniedException",
-        statusCode: 400,
-        retriable: false
+  it("reads every page of any paged listing into the map of the whole listing", () => {
+    fc.assert(
+      fc.property(shardsArbitrary, fc.integer({ min: 1, max: 7 }), (shards, pageSize) => {
+        // A ListShards that answers `pageSize` shards a page, its token the offset of the next page.
+        const requests: Array<object> = []
+        const listShards = (request: ReturnType<typeof ShardMap.firstListing> | { readonly NextToken: string }) => {
+          requests.push(request)
+          const from = "NextToken" in request ? Number(request.NextToken) : 0
+          const next = from + pageSize < shards.length ? String(from + pageSize) : undefined
+          return { Shards: shards.slice(from, from + pageSize), ...(next === undefined ? {} : { NextToken: next }) }
+        }
+        const listed: Array<ShardMap.Shard> = []
+        let page = listShards(ShardMap.firstListing({ StreamName: "s" }))
+        listed.push(...page.Shards)
+        for (let next = ShardMap.nextListing(page); next !== undefined; next = ShardMap.nextListing(page)) {
+          page = listShards(next)
+          listed.push(...page.Shards)
+        }
+        expect(listed).toEqual(shards)
+        expect(ShardMap.equals(ShardMap.fromShards(listed), ShardMap.fromShards(shards))).toBe(true)
+        expect(requests).toEqual([
+          { StreamName: "s", ShardFilter: { Type: "AT_LATEST" } },
+          ...Array.from({ length: Math.max(0, Math.ceil(shards.length / pageSize) - 1) }, (_, i) => ({
+            NextToken: String((i + 1) * pageSize)
+          }))
+        ])
       })
-      yield* local.proxy.setFaults({})
-      expect(yield* failure(ShardMap.load(kinesis, { StreamName: "nosuchstream" }))).toMatchObject({
-        code: "ResourceNotFoundException",
-        retriable: false
-      })
-    }).pipe(Effect.provide(LocalKinesis.layer({ streams: { denied: 1 } }))))
+    )
+  })
 })
