@@ -4,6 +4,7 @@
  */
 import * as Batch from "./Batch.js"
 import * as Record from "./Record.js"
+import * as Units from "./Units.js"
 
 /** The options as the user gives them, but `retry` (the shell's): durations in any form `toMillis` reads. */
 export interface Input {
@@ -254,4 +255,126 @@ export const resolve = (options: Input, toMillis: (duration: unknown) => number 
     shardMapRefreshMillis,
     aggregation
   }
+}
+
+/** The environment variable each option is read from by the shells' `KinesisWriter.config`. */
+export const variables = {
+  stream: "KINESIS_STREAM",
+  linger: "KINESIS_LINGER",
+  maxBatchRecords: "KINESIS_MAX_BATCH_RECORDS",
+  maxBatchBytes: "KINESIS_MAX_BATCH_BYTES",
+  maxRecordBytes: "KINESIS_MAX_RECORD_BYTES",
+  maxBufferedRecords: "KINESIS_MAX_BUFFERED_RECORDS",
+  maxBufferedBytes: "KINESIS_MAX_BUFFERED_BYTES",
+  maxInFlight: "KINESIS_MAX_IN_FLIGHT",
+  requestTimeout: "KINESIS_REQUEST_TIMEOUT",
+  shutdownTimeout: "KINESIS_SHUTDOWN_TIMEOUT",
+  logBatches: "KINESIS_LOG_BATCHES",
+  ordered: "KINESIS_ORDERED",
+  shardAware: "KINESIS_SHARD_AWARE",
+  shardCapacity: "KINESIS_SHARD_CAPACITY",
+  shardMapRefresh: "KINESIS_SHARD_MAP_REFRESH",
+  aggregate: "KINESIS_AGGREGATE"
+} as const satisfies { readonly [Option in keyof Input]-?: string }
+
+/** An option read from variables. */
+export type Variable = keyof typeof variables
+
+/** A problem with one variable's value, for a person. */
+export interface Problem {
+  /** The option: its variable is `variables[option]`. */
+  readonly option: Variable
+  readonly message: string
+}
+
+/** The options read from variables, or every problem, each with its variable. */
+export type FromVariables = { readonly _tag: "Read"; readonly input: Input } | {
+  readonly _tag: "Problems"
+  readonly problems: ReadonlyArray<Problem>
+}
+
+const kinds: { readonly [Option in Variable]: "text" | "duration" | "size" | "integer" | "number" | "boolean" } = {
+  stream: "text",
+  linger: "duration",
+  maxBatchRecords: "integer",
+  maxBatchBytes: "size",
+  maxRecordBytes: "size",
+  maxBufferedRecords: "integer",
+  maxBufferedBytes: "size",
+  maxInFlight: "integer",
+  requestTimeout: "duration",
+  shutdownTimeout: "duration",
+  logBatches: "boolean",
+  ordered: "boolean",
+  shardAware: "boolean",
+  shardCapacity: "number",
+  shardMapRefresh: "duration",
+  aggregate: "boolean"
+}
+
+const booleans: Readonly<Record<string, boolean>> = {
+  true: true,
+  yes: true,
+  on: true,
+  "1": true,
+  false: false,
+  no: false,
+  off: false,
+  "0": false
+}
+
+const decodeValue = (option: Variable, text: string): unknown | Units.Unreadable => {
+  const name = variables[option]
+  switch (kinds[option]) {
+    case "text":
+      return text
+    case "duration":
+      return Units.parseDuration(text)
+    case "size":
+      return Units.parseSize(text)
+    case "integer":
+    case "number": {
+      const value = Number(text.trim())
+      if (text.trim() === "" || !Number.isFinite(value) || (kinds[option] === "integer" && !Number.isInteger(value))) {
+        return new Units.Unreadable(`${name} must be ${kinds[option] === "integer" ? "a whole number" : "a number"}, not "${text}"`)
+      }
+      return value
+    }
+    case "boolean": {
+      const value = booleans[text.trim().toLowerCase()]
+      return value ?? new Units.Unreadable(`${name} must be true or false, not "${text}"`)
+    }
+  }
+}
+
+/**
+ * Reads the options from the variables' texts (`read` gives undefined for a variable that is not set): durations
+ * as `50ms`, `2s` or `100 millis`, sizes as `5MiB` or bytes; then checks them as `resolve` does. Every problem is
+ * named with its option, so a caller can name every variable at fault, not only the first.
+ */
+export const fromVariables = (read: (option: Variable) => string | undefined): FromVariables => {
+  const problems: Array<Problem> = []
+  const input: Record<string, unknown> = {}
+  for (const option of Object.keys(variables) as Array<Variable>) {
+    const text = read(option)
+    if (text === undefined) {
+      if (option === "stream") problems.push({ option, message: `${variables.stream} is not set: name the stream` })
+      continue
+    }
+    const value = decodeValue(option, text)
+    if (value instanceof Units.Unreadable) problems.push({ option, message: `${variables[option]}: ${value.reason}` })
+    else input[option] = value
+  }
+  // The values that were read are checked too, so that one pass names every variable at fault.
+  const resolved = resolve({ stream: "unset", ...input } as Input, (millis) => (typeof millis === "number" ? millis : undefined))
+  if (isInvalid(resolved)) {
+    const unreadable = new Set(problems.map((problem) => problem.option))
+    for (const message of resolved.problems) {
+      // Each problem starts with the option it names.
+      const option = /^[A-Za-z]+/.exec(message)?.[0]
+      const known = option !== undefined && Object.hasOwn(variables, option) ? option as Variable : "stream"
+      if (!unreadable.has(known)) problems.push({ option: known, message })
+    }
+  }
+  return problems.length === 0 ? { _tag: "Read", input: input as unknown as Input } : { _tag: "Problems", problems }
 }

@@ -59,7 +59,49 @@ describe("KinesisWriter.config", () => {
     Effect.gen(function*() {
       const options = yield* ConfigProvider.fromMap(new Map([["KINESIS_STREAM", "s"], ["KINESIS_ORDERED", "true"]]))
         .load(KinesisWriter.config)
-      expect(options).toMatchObject({ stream: "s", ordered: true, maxBatchRecords: undefined })
+      expect(options).toEqual({ stream: "s", ordered: true })
+    }))
+
+  it.effect("takes durations and sizes as the command line does: 50ms, 2s, 100 millis, 5MiB, 512KiB", () =>
+    Effect.gen(function*() {
+      const options = yield* ConfigProvider.fromMap(
+        new Map([
+          ["KINESIS_STREAM", "s"],
+          ["KINESIS_LINGER", "50ms"],
+          ["KINESIS_REQUEST_TIMEOUT", "2s"],
+          ["KINESIS_SHUTDOWN_TIMEOUT", "100 millis"],
+          ["KINESIS_MAX_BATCH_BYTES", "5MiB"],
+          ["KINESIS_MAX_RECORD_BYTES", "512KiB"],
+          ["KINESIS_MAX_BUFFERED_BYTES", "67108864"]
+        ])
+      ).load(KinesisWriter.config)
+      expect(options).toEqual({
+        stream: "s",
+        linger: 50,
+        requestTimeout: 2000,
+        shutdownTimeout: 100,
+        maxBatchBytes: 5 * 1024 * 1024,
+        maxRecordBytes: 512 * 1024,
+        maxBufferedBytes: 64 * 1024 * 1024
+      })
+    }))
+
+  it.effect("names every variable at fault in one error: unreadable values and values out of range alike", () =>
+    Effect.gen(function*() {
+      const error = yield* load(KinesisWriter.config, {
+        KINESIS_STREAM: "s",
+        KINESIS_LINGER: "50 parsecs",
+        KINESIS_MAX_BATCH_BYTES: "5 lots",
+        KINESIS_ORDERED: "maybe",
+        KINESIS_MAX_IN_FLIGHT: "0"
+      })
+      expect(invalid(error).map(({ path }) => path).sort()).toEqual([
+        "KINESIS_LINGER",
+        "KINESIS_MAX_BATCH_BYTES",
+        "KINESIS_MAX_IN_FLIGHT",
+        "KINESIS_ORDERED"
+      ])
+      expect(invalid(error).find(({ path }) => path === "KINESIS_LINGER")?.message).toMatch(/is not a duration/)
     }))
 })
 

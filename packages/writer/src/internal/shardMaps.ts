@@ -26,7 +26,7 @@ const MIN_RELOAD_MILLIS = 1000
 const RETRY_MILLIS = 5000
 
 /** The stream to list: by name, or by ARN. */
-export type Target = { readonly StreamName: string } | { readonly StreamARN: string }
+export type Target = ShardMap.Target
 
 const listShards = (kinesis: Kinesis.Service, input: ListShardsCommandInput) =>
   kinesis.listShards !== undefined ?
