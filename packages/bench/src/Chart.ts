@@ -197,8 +197,11 @@ export const svg = (results: Results): string => {
   }
   if (results.core !== undefined) {
     panels.push({
-      title: "Pure core: Record.tryEncode + Batch.cut, one core",
-      subtitle: `${plan.core.recordBytes}-byte strings, no I/O; millions of records/s ` +
+      title: results.core.path === "production" ?
+        "Pure core, the production path: Record.encode + Accumulator, one core" :
+        "Pure core: Record.tryEncode + Batch.cut (an earlier bench), one core",
+      subtitle: `${plan.core.recordBytes}-byte strings${results.core.path === "production" ? ", 4 shards" : ""}, ` +
+        "no I/O; millions of records/s " +
         `(median of ${results.core.runs.length})`,
       bars: [{
         label: "effect-kinesis core",

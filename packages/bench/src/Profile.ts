@@ -41,6 +41,7 @@ const origin = (url: string, name: string): string => {
   if (url === "") return name.startsWith("(") ? name : "native"
   if (url.includes("/node_modules/effect/")) return "effect runtime"
   if (url.includes("/packages/writer/")) return "writer"
+  if (url.includes("/packages/core/")) return "core"
   if (/@aws-sdk|@smithy|\/aws-sdk\//.test(url)) return "aws sdk"
   if (url.includes("/packages/bench/")) return "bench"
   if (url.startsWith("node:")) return "node"

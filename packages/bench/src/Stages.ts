@@ -7,11 +7,12 @@
  * Every stage runs in the same child process, after a warm-up of its own; CPU time is the process's, as in the
  * clean cases (garbage collection threads included).
  */
-import type { PutRecordsCommandInput, PutRecordsCommandOutput, Shard } from "@aws-sdk/client-kinesis"
-import { Accumulator, Batch, Kinesis, KinesisWriter, Record, ShardMap } from "@effect-kinesis/writer"
+import type { PutRecordsCommandInput, PutRecordsCommandOutput } from "@aws-sdk/client-kinesis"
+import { Batch, Record, ShardMap } from "@effect-kinesis/core"
+import { Kinesis, KinesisWriter } from "@effect-kinesis/writer"
 import * as Effect from "effect/Effect"
-import * as Either from "effect/Either"
 import * as Layer from "effect/Layer"
+import * as Core from "./Core.js"
 import { payload } from "./Payload.js"
 
 /** The stages, in order: each does what the one before did, and one step more. */
@@ -30,9 +31,9 @@ export type Stage = typeof stages[number]
 /** What each stage does, for the report. */
 export const describeStage: Readonly<Record<Stage, string>> = {
   encode: "`Record.encode`: check the message, UTF-8 into a shared slab, make the default key",
-  place: "+ the key's MD5 and its shard among 32 (`ShardMap.partitionKeyLocator`)",
-  accumulate: "+ the pure core: `Accumulator.take`, `poll` (lines per shard, batches of 500), `entriesOf`, " +
-    "`delivered` and `finish` for every record",
+  place: "+ the key's MD5 and its shard among 32 (`ShardMap.partitionKeyLocator`, the route the accumulator takes)",
+  accumulate: "+ the pure core as the writer runs it: `Accumulator.take` (into its shard's line), `pollSend` " +
+    "(requests of 500), `entriesOf`, `handleResponse` with every record stored, `pollEvents`",
   answer: "the in-memory Kinesis's own work: answering each record with its shard (subtracted from the writer stages)",
   "writer-enqueueAll": "the whole writer (Effect layer: batching fiber, one fiber per request, metrics, spans) " +
     "fed with `enqueueAll`, 1,024 at a time, against the in-memory Kinesis",
@@ -46,15 +47,7 @@ const SHARDS = 32
 const CHUNK = 1024
 
 // 32 shards over equal parts of the hash key space, as a stream created with 32 shards has them.
-const shardList: ReadonlyArray<Shard> = Array.from({ length: SHARDS }, (_, i) => {
-  const step = (1n << 128n) / BigInt(SHARDS)
-  const end = i === SHARDS - 1 ? (1n << 128n) - 1n : step * BigInt(i + 1) - 1n
-  return {
-    ShardId: `shardId-${String(i).padStart(12, "0")}`,
-    HashKeyRange: { StartingHashKey: String(step * BigInt(i)), EndingHashKey: String(end) },
-    SequenceNumberRange: { StartingSequenceNumber: "1" }
-  }
-})
+const shardList = Core.evenShards(SHARDS)
 const map = ShardMap.fromShards(shardList)
 
 const cpu = (work: () => void | Promise<void>, records: number): Promise<number> => {
@@ -65,18 +58,12 @@ const cpu = (work: () => void | Promise<void>, records: number): Promise<number>
   })
 }
 
-const keys = () => {
-  const prefix = `${Math.floor(Math.random() * 0xffffffff).toString(36)}-`
-  let counter = 0
-  return () => prefix + (counter++).toString(36)
-}
-
 const encodeAll = (messages: ReadonlyArray<string>, records: number, randomKey: () => string) => {
   const encoded: Array<Record.Encoded> = new Array(records)
   for (let i = 0; i < records; i++) {
     const result = Record.encode(messages[i % messages.length], undefined, randomKey, Record.DEFAULT_MAX_RECORD_BYTES)
-    if (Either.isLeft(result)) throw result.left
-    encoded[i] = result.right
+    if (Record.isInvalid(result)) throw new Error(result.reason)
+    encoded[i] = result
   }
   return encoded
 }
@@ -95,33 +82,12 @@ const answer = (
   }))
 })
 
+// The accumulator's work on the records, as the production path runs it (see `Core`), with 32 shards.
 const accumulate = (encoded: ReadonlyArray<Record.Encoded>) => {
-  const acc = Accumulator.make<undefined>({
-    limits: { maxBatchRecords: Batch.MAX_BATCH_RECORDS, maxBatchBytes: Batch.DEFAULT_MAX_BATCH_BYTES },
-    lingerMillis: 100,
-    maxInFlight: 8,
-    maxBufferedRecords: 10_000,
-    maxBufferedBytes: 64 * 1024 * 1024,
-    ordered: false,
-    pacing: undefined
-  })
-  Accumulator.reshard(acc, map)
-  const settle = (now: number) => {
-    for (let plan = Accumulator.poll(acc, now); plan._tag === "Send"; plan = Accumulator.poll(acc, now)) {
-      const entries = Accumulator.entriesOf(plan.batch)
-      for (let i = 0; i < entries.length; i++) {
-        Accumulator.delivered(acc, plan.batch.entries[i], plan.batch.entries[i].shard)
-      }
-      Accumulator.finish(acc, plan.batch, undefined, now)
-    }
-  }
-  for (let i = 0; i < encoded.length; i++) {
-    if (!Accumulator.canTake(acc, encoded[i].size)) settle(0)
-    Accumulator.take(acc, encoded[i], undefined, 0)
-  }
-  Accumulator.flush(acc)
-  settle(0)
-  if (acc.heldRecords !== 0) throw new Error(`the accumulator still holds ${acc.heldRecords} records`)
+  const acc = Core.accumulator(map)
+  const sent: Core.Sent = { requests: 0, delivered: 0 }
+  for (let i = 0; i < encoded.length; i++) Core.feed(acc, encoded[i], 0, sent)
+  Core.finish(acc, 0, sent, encoded.length)
 }
 
 const writer = (messages: ReadonlyArray<string>, records: number, oneByOne: boolean) => {
@@ -160,20 +126,20 @@ const writer = (messages: ReadonlyArray<string>, records: number, oneByOne: bool
 const run = async (stage: Stage, messages: ReadonlyArray<string>, records: number): Promise<void> => {
   switch (stage) {
     case "encode":
-      encodeAll(messages, records, keys())
+      encodeAll(messages, records, Core.defaultKeys())
       return
     case "place": {
       const locate = ShardMap.partitionKeyLocator(map)
-      const encoded = encodeAll(messages, records, keys())
+      const encoded = encodeAll(messages, records, Core.defaultKeys())
       for (const record of encoded) if (locate(record.partitionKey) === undefined) throw new Error("no shard")
       return
     }
     case "accumulate":
-      accumulate(encodeAll(messages, records, keys()))
+      accumulate(encodeAll(messages, records, Core.defaultKeys()))
       return
     case "answer": {
       const locate = ShardMap.partitionKeyLocator(map)
-      const randomKey = keys()
+      const randomKey = Core.defaultKeys()
       for (let from = 0; from < records; from += Batch.MAX_BATCH_RECORDS) {
         const entries = Array.from({ length: Math.min(Batch.MAX_BATCH_RECORDS, records - from) }, () => ({
           Data: undefined,

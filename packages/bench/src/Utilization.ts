@@ -16,8 +16,8 @@
  * of them comes from the read-back (user bytes over Kinesis bytes, over the whole run), and capacity used is the
  * bytes counted in the time measured times that share.
  */
+import { Aggregation } from "@effect-kinesis/core"
 import type { KinesisProxy } from "@effect-kinesis/local"
-import { Aggregation } from "@effect-kinesis/writer"
 import type { Split } from "./Harness.js"
 import { type Case, SHARD_BYTES_PER_SECOND, SHARD_RECORDS_PER_SECOND } from "./Scenarios.js"
 

@@ -211,6 +211,7 @@ const main = async () => {
       return { stage, cpuMicros: median(runs), runs }
     })
     core = {
+      path: "production",
       runs: measured,
       recordsPerSecond: median(measured.map((m) => m.recordsPerSecond)),
       errors,
