@@ -6,37 +6,23 @@
 import {
   CreateStreamCommand,
   DescribeStreamSummaryCommand,
-  GetRecordsCommand,
-  GetShardIteratorCommand,
-  type KinesisClient,
   type KinesisClientConfig,
   ListShardsCommand,
   MergeShardsCommand,
   type Shard,
   SplitShardCommand
 } from "@aws-sdk/client-kinesis"
-import { Aggregation, Kinesis, KinesisError } from "@effect-kinesis/writer"
+import { Kinesis, KinesisError, Retry } from "@effect-kinesis/writer"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
-import * as Either from "effect/Either"
 import * as Layer from "effect/Layer"
 import * as Schedule from "effect/Schedule"
 import type * as Scope from "effect/Scope"
 import kinesalite from "kinesalite"
 import type { AddressInfo } from "node:net"
 import { KinesisProxy } from "./KinesisProxy.js"
-
-/** A record read back from a stream: a user record, unpacked from its KPL aggregate if it came in one. */
-export interface StoredRecord {
-  readonly shardId: string
-  readonly sequenceNumber: string
-  /** Its position inside the aggregate that carried it; none for a record stored as it was sent. */
-  readonly subSequenceNumber?: number | undefined
-  readonly partitionKey: string
-  /** The explicit hash key it was given, when it came inside an aggregate (Kinesis does not return a plain one's). */
-  readonly explicitHashKey?: string | undefined
-  readonly data: Uint8Array
-}
+import * as StreamReader from "./StreamReader.js"
+import type { StoredRecord } from "./StreamReader.js"
 
 /** The embedded Kinesis and what it can do besides the Kinesis API. */
 export class LocalKinesis extends Context.Tag("@effect-kinesis/local/LocalKinesis")<
@@ -157,21 +143,6 @@ export declare namespace LocalKinesis {
   }
 }
 
-// A KPL aggregate's user records, each with its sub-sequence number; any other record as it is.
-const unpack = (record: StoredRecord): ReadonlyArray<StoredRecord> => {
-  if (!Aggregation.isAggregated(record.data)) return [record]
-  const users = Aggregation.decode(record)
-  if (Either.isLeft(users)) return [record]
-  return users.right.map((user, subSequenceNumber) => ({
-    shardId: record.shardId,
-    sequenceNumber: record.sequenceNumber,
-    subSequenceNumber,
-    partitionKey: user.partitionKey,
-    explicitHashKey: user.explicitHashKey,
-    data: user.data
-  }))
-}
-
 const localRegion = "us-east-1"
 const localAccount = "000000000000"
 
@@ -224,40 +195,14 @@ const makeService = (
       return shards
     })
 
-  const readShard = (client: KinesisClient, name: string, shardId: string, abortSignal: AbortSignal) =>
-    (async () => {
-      const records: Array<StoredRecord> = []
-      let iterator = (await client.send(
-        new GetShardIteratorCommand({ StreamName: name, ShardId: shardId, ShardIteratorType: "TRIM_HORIZON" }),
-        { abortSignal }
-      )).ShardIterator
-      while (iterator !== undefined) {
-        const request = new GetRecordsCommand({ ShardIterator: iterator, Limit: 10_000 })
-        const page = await client.send(request, { abortSignal })
-        for (const record of page.Records ?? []) {
-          records.push({
-            shardId,
-            sequenceNumber: record.SequenceNumber!,
-            partitionKey: record.PartitionKey!,
-            data: record.Data ?? new Uint8Array()
-          })
-        }
-        // A shard is read to its end once a page comes back empty with nothing behind.
-        if ((page.Records ?? []).length === 0 && (page.MillisBehindLatest ?? 0) === 0) break
-        iterator = page.NextShardIterator
-      }
-      return records
-    })()
-
-  const readStored = (name: string) =>
-    Effect.gen(function*() {
-      const shards = yield* listShards(name)
-      const perShard = yield* Effect.forEach(
-        shards,
-        (shard) => admin.send("GetRecords", (client, signal) => readShard(client, name, shard.ShardId!, signal)),
-        { concurrency: 4 }
-      )
-      return perShard.flat()
+  // Reading back goes straight to kinesalite, through the stream reader.
+  const read = (name: string, unpack: boolean) =>
+    Effect.tryPromise({
+      try: (signal) => StreamReader.readAll(admin.client, name, { unpack, signal }),
+      catch: (error) =>
+        error instanceof StreamReader.ReadError ?
+          Retry.classify(error.operation, error.cause) :
+          Retry.classify("GetRecords", error)
     })
 
   const untilActive = (name: string) =>
@@ -350,7 +295,7 @@ const makeService = (
         if (merged === undefined) return yield* Effect.dieMessage(`${lower.ShardId} and ${upper.ShardId} not merged`)
         return merged
       }),
-    readStored,
-    readAll: (name) => Effect.map(readStored(name), (stored) => stored.flatMap(unpack))
+    readStored: (name) => read(name, false),
+    readAll: (name) => read(name, true)
   }
 }

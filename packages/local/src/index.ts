@@ -2,4 +2,6 @@
  * @effect-kinesis/local: an embedded Kinesis for tests, demos and development.
  */
 export { KinesisProxy } from "./KinesisProxy.js"
-export { LocalKinesis, type StoredRecord } from "./LocalKinesis.js"
+export { LocalKinesis } from "./LocalKinesis.js"
+export * as StreamReader from "./StreamReader.js"
+export type { StoredRecord } from "./StreamReader.js"

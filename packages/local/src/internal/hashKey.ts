@@ -2,7 +2,7 @@
  * Where a record lands: its hash key (MD5 of the partition key, or the explicit hash key) and the open shard
  * whose hash key range holds it. Pure.
  */
-import { createHash } from "node:crypto"
+import { Hash } from "@effect-kinesis/core"
 
 /** The largest hash key: 2^128 - 1. */
 export const MAX_HASH_KEY = (1n << 128n) - 1n
@@ -26,7 +26,7 @@ export const hashKeyOf = (partitionKey: string, explicitHashKey: string | undefi
     const value = BigInt(explicitHashKey)
     return value > MAX_HASH_KEY ? undefined : value
   }
-  return BigInt(`0x${createHash("md5").update(partitionKey, "utf8").digest("hex")}`)
+  return BigInt(`0x${Hash.hashKeyHex(partitionKey)}`)
 }
 
 /** The shard, among `shards`, whose range holds `hashKey`. */

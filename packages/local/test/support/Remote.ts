@@ -2,9 +2,8 @@
  * The embedded Kinesis in a child process (`dist/serve.js`), so that a test can measure its own memory without
  * the server's: start it, send it commands, read a stream back through any `Kinesis` service.
  */
-import { GetRecordsCommand, GetShardIteratorCommand, ListShardsCommand } from "@aws-sdk/client-kinesis"
-import type { LocalKinesis, StoredRecord } from "@effect-kinesis/local"
-import type { Kinesis } from "@effect-kinesis/writer"
+import { type LocalKinesis, type StoredRecord, StreamReader } from "@effect-kinesis/local"
+import { type Kinesis, Retry } from "@effect-kinesis/writer"
 import * as Effect from "effect/Effect"
 import type * as Scope from "effect/Scope"
 import { spawn } from "node:child_process"
@@ -57,32 +56,12 @@ export const spawnLocal = (options: LocalKinesis.Options): Effect.Effect<Remote,
     }
   })
 
-/** Every record of a stream, shard by shard, through `kinesis` (pointed at kinesalite, not the proxy). */
+/** Every record of a stream as stored, shard by shard, through `kinesis` (pointed at kinesalite, not the proxy). */
 export const readAll = (kinesis: Kinesis.Service, stream: string): Effect.Effect<Array<StoredRecord>, unknown> =>
-  kinesis.send("GetRecords", async (client, abortSignal) => {
-    const records: Array<StoredRecord> = []
-    const shards = (await client.send(new ListShardsCommand({ StreamName: stream }), { abortSignal })).Shards ?? []
-    for (const shard of shards) {
-      const shardId = shard.ShardId!
-      let iterator = (await client.send(
-        new GetShardIteratorCommand({ StreamName: stream, ShardId: shardId, ShardIteratorType: "TRIM_HORIZON" }),
-        { abortSignal }
-      )).ShardIterator
-      while (iterator !== undefined) {
-        const request = new GetRecordsCommand({ ShardIterator: iterator, Limit: 10_000 })
-        const page = await client.send(request, { abortSignal })
-        const got = page.Records ?? []
-        for (const record of got) {
-          records.push({
-            shardId,
-            sequenceNumber: record.SequenceNumber!,
-            partitionKey: record.PartitionKey!,
-            data: record.Data ?? new Uint8Array()
-          })
-        }
-        if (got.length === 0 && (page.MillisBehindLatest ?? 0) === 0) break
-        iterator = page.NextShardIterator
-      }
-    }
-    return records
+  Effect.tryPromise({
+    try: (signal) => StreamReader.readAll(kinesis.client, stream, { unpack: false, signal }),
+    catch: (error) =>
+      error instanceof StreamReader.ReadError ?
+        Retry.classify(error.operation, error.cause) :
+        Retry.classify("GetRecords", error)
   })
