@@ -43,7 +43,9 @@ export const hashKeyOf = (partitionKey: string, explicitHashKey: string | undefi
 export interface Shard {
   readonly ShardId?: string | undefined
   readonly HashKeyRange?: { readonly StartingHashKey?: string | undefined; readonly EndingHashKey?: string | undefined } | undefined
-  readonly SequenceNumberRange?: { readonly EndingSequenceNumber?: string | undefined } | undefined
+  readonly SequenceNumberRange?:
+    | { readonly StartingSequenceNumber?: string | undefined; readonly EndingSequenceNumber?: string | undefined }
+    | undefined
 }
 
 const isOpen = (shard: Shard): boolean => shard.SequenceNumberRange?.EndingSequenceNumber === undefined

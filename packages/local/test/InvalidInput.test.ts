@@ -1,5 +1,6 @@
 import { LocalKinesis } from "@effect-kinesis/local"
-import { InvalidOptions, InvalidRecord, KinesisWriter, Record } from "@effect-kinesis/writer"
+import { Record } from "@effect-kinesis/core"
+import { InvalidOptions, InvalidRecord, KinesisWriter } from "@effect-kinesis/writer"
 import { describe, expect, it } from "@effect/vitest"
 import * as Cause from "effect/Cause"
 import * as Effect from "effect/Effect"
