@@ -22,6 +22,8 @@ import type * as Record from "./Record.js"
 import type * as ShardMap from "./ShardMap.js"
 import type * as Stats from "./Stats.js"
 
+export { MAX_PACING_MILLIS, MIN_PACING_MILLIS } from "./internal/planning.js"
+export type { Answer } from "./internal/settling.js"
 export {
   /** The line of records whose shard is not known. */
   BLIND,
@@ -40,8 +42,6 @@ export type {
   RetryAnswer,
   RetryQuestion
 } from "./internal/state.js"
-export type { Answer } from "./internal/settling.js"
-export { MAX_PACING_MILLIS, MIN_PACING_MILLIS } from "./internal/planning.js"
 
 /** The writer's whole state, opaque: change it only through this module's functions. */
 export interface Accumulator<T> {
@@ -283,7 +283,12 @@ export const entriesOf = <T>(request: internal.Request<T>) =>
 /** The warning for records that failed for good, as the writer logs it. */
 export const failureMessage = (
   streamName: string,
-  failed: { readonly records: ReadonlyArray<{ readonly attempts: number }>; readonly code: string; readonly detail: string; readonly retriable: boolean }
+  failed: {
+    readonly records: ReadonlyArray<{ readonly attempts: number }>
+    readonly code: string
+    readonly detail: string
+    readonly retriable: boolean
+  }
 ): string =>
   `${failed.records.length} record(s) not stored in stream ${streamName}: ${failed.code}${
     failed.detail === "" ? "" : `: ${failed.detail}`

@@ -243,4 +243,3 @@ export const timedOut = (operation: string, millis: number): Fault => ({
   detail: `no answer within ${millis} ms`,
   retriable: true
 })
-

@@ -336,7 +336,9 @@ const decodeValue = (option: Variable, text: string): unknown | Units.Unreadable
     case "number": {
       const value = Number(text.trim())
       if (text.trim() === "" || !Number.isFinite(value) || (kinds[option] === "integer" && !Number.isInteger(value))) {
-        return new Units.Unreadable(`${name} must be ${kinds[option] === "integer" ? "a whole number" : "a number"}, not "${text}"`)
+        return new Units.Unreadable(
+          `${name} must be ${kinds[option] === "integer" ? "a whole number" : "a number"}, not "${text}"`
+        )
       }
       return value
     }
@@ -366,7 +368,10 @@ export const fromVariables = (read: (option: Variable) => string | undefined): F
     else input[option] = value
   }
   // The values that were read are checked too, so that one pass names every variable at fault.
-  const resolved = resolve({ stream: "unset", ...input } as Input, (millis) => (typeof millis === "number" ? millis : undefined))
+  const resolved = resolve(
+    { stream: "unset", ...input } as Input,
+    (millis) => (typeof millis === "number" ? millis : undefined)
+  )
   if (isInvalid(resolved)) {
     const unreadable = new Set(problems.map((problem) => problem.option))
     for (const message of resolved.problems) {

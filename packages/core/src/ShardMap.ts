@@ -42,7 +42,9 @@ export const hashKeyOf = (partitionKey: string, explicitHashKey: string | undefi
 /** A shard as ListShards describes it (the SDK's `Shard`, of which only these fields are read). */
 export interface Shard {
   readonly ShardId?: string | undefined
-  readonly HashKeyRange?: { readonly StartingHashKey?: string | undefined; readonly EndingHashKey?: string | undefined } | undefined
+  readonly HashKeyRange?:
+    | { readonly StartingHashKey?: string | undefined; readonly EndingHashKey?: string | undefined }
+    | undefined
   readonly SequenceNumberRange?:
     | { readonly StartingSequenceNumber?: string | undefined; readonly EndingSequenceNumber?: string | undefined }
     | undefined

@@ -197,7 +197,10 @@ describe("Accumulator.pollSend", () => {
     Accumulator.handleResponse(acc, request, [{ ShardId: "s", SequenceNumber: "1" }], 1)
     const events = Accumulator.pollEvents(acc)
     const retry = events.find((event) => event._tag === "Retry")
-    expect(retry?._tag === "Retry" && retry.question.records.map((held) => held.record.partitionKey)).toEqual(["b", "c"])
+    expect(retry?._tag === "Retry" && retry.question.records.map((held) => held.record.partitionKey)).toEqual([
+      "b",
+      "c"
+    ])
   })
 })
 
@@ -337,7 +340,9 @@ describe("Accumulator wake-ups and feedback", () => {
     const events = Accumulator.pollEvents(acc)
     const failed = events.filter((event) => event._tag === "Failed")
     expect(failed.map((event) => event._tag === "Failed" && event.records.length)).toEqual([2, 1])
-    expect(failed[0]).toMatchObject({ detail: "not stored within the shutdown timeout of 1000 ms (an unanswered request may have stored it)" })
+    expect(failed[0]).toMatchObject({
+      detail: "not stored within the shutdown timeout of 1000 ms (an unanswered request may have stored it)"
+    })
     expect(Accumulator.holding(acc)).toEqual({ records: 0, bytes: 0, requests: 0, shards: 0 })
   })
 })

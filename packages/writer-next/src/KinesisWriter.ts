@@ -79,14 +79,15 @@ export class KinesisWriter extends Context.Service<KinesisWriter, KinesisWriter.
     Config.mapEffect((texts) => {
       const read = Settings.fromVariables((option) => Option.getOrUndefined(texts[option]))
       if (read._tag === "Read") return Effect.succeed(read.input as KinesisWriter.Options)
-      return Effect.fail(configErrorOf(read.problems.map(({ message, option }) => ({ at: variables[option], message }))))
+      return Effect.fail(
+        configErrorOf(read.problems.map(({ message, option }) => ({ at: variables[option], message })))
+      )
     })
   )
 
   /** The defaults of every option but `stream`. */
   static readonly defaults = internalOptions.defaults
 }
-
 
 /** Types of the `KinesisWriter` service. */
 export declare namespace KinesisWriter {

@@ -1,10 +1,10 @@
 /**
  * Which failures are worth sending again, and the default schedule for sending them again.
  */
+import { Fault } from "@effect-kinesis/core"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Schedule from "effect/Schedule"
-import { Fault } from "@effect-kinesis/core"
 import { KinesisError } from "./Errors.js"
 
 /** Whether a Kinesis error code (of a record or of a whole request) is worth retrying. `KMS*` only when throttled. */

@@ -92,7 +92,6 @@ export class KinesisWriter extends Context.Tag("@effect-kinesis/writer/KinesisWr
   static readonly defaults = internalOptions.defaults
 }
 
-
 /** Types of the `KinesisWriter` service. */
 export declare namespace KinesisWriter {
   /**

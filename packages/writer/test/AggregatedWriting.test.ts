@@ -1,9 +1,9 @@
-import { LocalKinesis } from "@effect-kinesis/local"
 import { ShardMap } from "@effect-kinesis/core"
+import { LocalKinesis } from "@effect-kinesis/local"
 import { Aggregation, KinesisWriter } from "@effect-kinesis/writer"
-import { describe, expect, it } from "@effect/vitest"
 import { Effect, Fiber } from "effect"
 import { createRequire } from "node:module"
+import { describe, expect, fork, it } from "./support/line.js"
 
 // aws-kinesis-agg is CommonJS and its typings import packages this project does not install: typed here instead.
 interface AwsUserRecord {
@@ -81,7 +81,7 @@ describe("KPL aggregation against the embedded Kinesis", () => {
     Effect.gen(function*() {
       const local = yield* LocalKinesis
       const writer = yield* KinesisWriter.make({ stream: "kcl", aggregate: { maxBytes: 8192 }, linger: "20 millis" })
-      const writing = yield* Effect.fork(Effect.gen(function*() {
+      const writing = yield* fork(Effect.gen(function*() {
         for (let i = 0; i < 40_000; i++) yield* writer.enqueue(`r${i}`)
         yield* writer.flush
       }))

@@ -1,7 +1,7 @@
 import { LocalKinesis } from "@effect-kinesis/local"
 import { KinesisWriter } from "@effect-kinesis/writer"
-import { describe, expect, it } from "@effect/vitest"
 import { Chunk, Deferred, Effect, Exit, Fiber, Scope, Stream } from "effect"
+import { describe, expect, fork, inScope, it } from "./support/line.js"
 import { gate, idle, scriptedKinesis, storeAfter } from "./support/ScriptedKinesis.js"
 
 const text = (data: Uint8Array) => new TextDecoder().decode(data)
@@ -68,7 +68,7 @@ describe("KinesisWriter.enqueueAll", () => {
       const writer = yield* KinesisWriter.make({ stream: "s", maxBufferedRecords: 10, linger: 0 }).pipe(
         Effect.provide(kinesis.layer)
       )
-      const call = yield* Effect.fork(writer.enqueueAll(entries(100)))
+      const call = yield* fork(writer.enqueueAll(entries(100)))
       yield* idle
       expect((yield* writer.stats).accepted).toBe(10)
       yield* Fiber.interrupt(call)
@@ -84,7 +84,7 @@ describe("KinesisWriter.enqueueAll", () => {
     Effect.gen(function*() {
       const kinesis = scriptedKinesis()
       const scope = yield* Scope.make()
-      const writer = yield* KinesisWriter.make({ stream: "s" }).pipe(Effect.provide(kinesis.layer), Scope.extend(scope))
+      const writer = yield* KinesisWriter.make({ stream: "s" }).pipe(Effect.provide(kinesis.layer), inScope(scope))
       yield* Scope.close(scope, Exit.void)
       const error = yield* writer.enqueueAll(entries(2)).pipe(Effect.flip)
       expect(error._tag).toBe("WriterClosed")

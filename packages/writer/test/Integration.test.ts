@@ -1,8 +1,8 @@
 import type { PutRecordsResultEntry } from "@aws-sdk/client-kinesis"
 import { LocalKinesis } from "@effect-kinesis/local"
 import { Kinesis, KinesisWriter } from "@effect-kinesis/writer"
-import { describe, expect, it } from "@effect/vitest"
 import { Effect, Layer, Schedule } from "effect"
+import { describe, expect, it } from "./support/line.js"
 
 // Tests that cross the network talk to the embedded Kinesis over HTTP, with the real clock.
 const hex = (bytes: Uint8Array) => Buffer.from(bytes).toString("hex")

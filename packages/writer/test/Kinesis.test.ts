@@ -1,9 +1,9 @@
 import { KinesisClient } from "@aws-sdk/client-kinesis"
 import { Kinesis } from "@effect-kinesis/writer"
-import { describe, expect, it } from "@effect/vitest"
 import { NodeHttpHandler } from "@smithy/node-http-handler"
 import { Effect, Layer } from "effect"
 import { vi } from "vitest"
+import { describe, expect, it } from "./support/line.js"
 
 const credentials = { accessKeyId: "a", secretAccessKey: "b" }
 

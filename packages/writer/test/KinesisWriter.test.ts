@@ -1,19 +1,17 @@
 import { DeliveryFailed, InvalidOptions, KinesisWriter, RecordFailed } from "@effect-kinesis/writer"
-import { describe, expect, it } from "@effect/vitest"
+import { Deferred, Effect, Exit, Fiber, Layer, Option, Schedule, Scope } from "effect"
 import {
-  ConfigProvider,
-  Deferred,
-  Effect,
-  Exit,
-  Fiber,
-  Layer,
-  Logger,
-  LogLevel,
-  Option,
-  Schedule,
-  Scope,
+  captureLogs,
+  defectOf,
+  describe,
+  environment,
+  expect,
+  fork,
+  inScope,
+  it,
+  poll,
   TestClock
-} from "effect"
+} from "./support/line.js"
 import {
   type Answer,
   gate,
@@ -26,13 +24,7 @@ import {
   text
 } from "./support/ScriptedKinesis.js"
 
-const capture = () => {
-  const lines: Array<{ readonly level: string; readonly message: string }> = []
-  const logger = Logger.make(({ logLevel, message }) => {
-    lines.push({ level: logLevel.label, message: Array.isArray(message) ? message.join(" ") : String(message) })
-  })
-  return { lines, layer: Logger.add(logger) }
-}
+const capture = () => captureLogs({ add: true })
 
 describe("KinesisWriter batching", () => {
   it.scoped("sends a partial batch when linger ends, not before", () =>
@@ -146,18 +138,18 @@ describe("KinesisWriter put and flush", () => {
       const first = gate()
       const second = gate()
       const kinesis = scriptedKinesis((input, call) =>
-        Deferred.await(call === 0 ? first : second).pipe(Effect.zipRight(storeAll(input, call)))
+        Deferred.await(call === 0 ? first : second).pipe(Effect.andThen(storeAll(input, call)))
       )
       const writer = yield* KinesisWriter.make({ stream: "s", linger: "1 hour" }).pipe(Effect.provide(kinesis.layer))
       yield* writer.enqueue("before")
-      const flushing = yield* Effect.fork(writer.flush)
+      const flushing = yield* fork(writer.flush)
       yield* idle
       expect(kinesis.calls).toHaveLength(1)
       yield* writer.enqueue("after")
-      yield* writer.flush.pipe(Effect.fork) // sends "after" now; its request hangs on the second gate
+      yield* writer.flush.pipe(fork) // sends "after" now; its request hangs on the second gate
       yield* idle
       expect(kinesis.calls).toHaveLength(2)
-      expect(Option.isNone(yield* Fiber.poll(flushing))).toBe(true)
+      expect(Option.isNone(yield* poll(flushing))).toBe(true)
       yield* Deferred.succeed(first, undefined)
       yield* Fiber.join(flushing)
       expect((yield* writer.stats).bufferedRecords).toBe(1)
@@ -222,7 +214,7 @@ describe("KinesisWriter retries", () => {
         retry: Schedule.spaced("1 second")
       }).pipe(Effect.provide(kinesis.layer))
       for (const name of ["r0", "r1", "r2"]) yield* writer.enqueue(name)
-      const flushing = yield* Effect.fork(writer.flush)
+      const flushing = yield* fork(writer.flush)
       yield* idle
       for (const name of ["r3", "r4"]) yield* writer.enqueue(name)
       yield* TestClock.adjust("999 millis")
@@ -243,7 +235,7 @@ describe("KinesisWriter retries", () => {
       )
       const writer = yield* KinesisWriter.make({ stream: "s", linger: 0 }).pipe(Effect.provide(kinesis.layer))
       for (let i = 0; i < 20; i++) yield* writer.enqueue(`r${i}`)
-      const flushing = yield* Effect.fork(writer.flush)
+      const flushing = yield* fork(writer.flush)
       yield* TestClock.adjust("1 second") // the default schedule's first delay is 100 ms, jittered
       yield* Fiber.join(flushing)
       expect(kinesis.calls.map((call) => call.Records!.length)).toEqual([20, 20])
@@ -258,7 +250,7 @@ describe("KinesisWriter retries", () => {
       const writer = yield* KinesisWriter.make({ stream: "s", linger: 0, retry: Schedule.recurs(2) }).pipe(
         Effect.provide(kinesis.layer)
       )
-      const putting = yield* Effect.fork(writer.put("x", "k"))
+      const putting = yield* fork(writer.put("x", "k"))
       // A throttled shard's budget refills before the record goes again, though the schedule has no delay.
       yield* TestClock.adjust("1 second")
       const error = yield* Fiber.join(putting).pipe(Effect.flip)
@@ -279,7 +271,7 @@ describe("KinesisWriter retries", () => {
       const writer = yield* KinesisWriter.make({ stream: "s", retry: Schedule.spaced("1 second") }).pipe(
         Effect.provide(kinesis.layer)
       )
-      const putting = yield* Effect.fork(writer.put("x"))
+      const putting = yield* fork(writer.put("x"))
       yield* TestClock.adjust("100 millis") // linger
       yield* idle
       expect(kinesis.calls).toHaveLength(1)
@@ -296,7 +288,7 @@ describe("KinesisWriter retries", () => {
         requestTimeout: "5 seconds",
         retry: Schedule.spaced("1 second")
       }).pipe(Effect.provide(kinesis.layer))
-      const putting = yield* Effect.fork(writer.put("x"))
+      const putting = yield* fork(writer.put("x"))
       yield* TestClock.adjust("4999 millis")
       expect(kinesis.calls).toHaveLength(1)
       yield* TestClock.adjust("1001 millis")
@@ -312,7 +304,7 @@ describe("KinesisWriter retries", () => {
       const writer = yield* KinesisWriter.make({ stream: "s", linger: 0, retry: Schedule.spaced("10 millis") }).pipe(
         Effect.provide(kinesis.layer)
       )
-      const putting = yield* Effect.forEach(["a", "b", "c"], (name) => Effect.fork(writer.put(name)))
+      const putting = yield* Effect.forEach(["a", "b", "c"], (name) => fork(writer.put(name)))
       yield* TestClock.adjust("10 millis")
       const results = yield* Effect.forEach(putting, Fiber.join)
       expect(results.map((result) => result.attempts)).toEqual([1, 2, 2])
@@ -329,9 +321,9 @@ describe("KinesisWriter backpressure", () => {
         Effect.provide(kinesis.layer)
       )
       for (const name of ["a", "b", "c"]) yield* writer.enqueue(name)
-      const blocked = yield* Effect.fork(writer.enqueue("d"))
+      const blocked = yield* fork(writer.enqueue("d"))
       yield* idle
-      expect(Option.isNone(yield* Fiber.poll(blocked))).toBe(true)
+      expect(Option.isNone(yield* poll(blocked))).toBe(true)
       expect((yield* writer.stats).bufferedRecords).toBe(3)
       yield* Deferred.succeed(open, undefined)
       yield* Fiber.join(blocked)
@@ -351,9 +343,9 @@ describe("KinesisWriter backpressure", () => {
       }).pipe(Effect.provide(kinesis.layer))
       yield* writer.enqueue("a".repeat(49), "k") // 50 bytes
       yield* writer.enqueue("b".repeat(39), "k") // 40 bytes: 90 held
-      const blocked = yield* Effect.fork(writer.enqueue("c".repeat(19), "k")) // 20 more would be 110
+      const blocked = yield* fork(writer.enqueue("c".repeat(19), "k")) // 20 more would be 110
       yield* idle
-      expect(Option.isNone(yield* Fiber.poll(blocked))).toBe(true)
+      expect(Option.isNone(yield* poll(blocked))).toBe(true)
       expect((yield* writer.stats).bufferedBytes).toBe(90)
       yield* Deferred.succeed(open, undefined)
       yield* Fiber.join(blocked)
@@ -368,9 +360,9 @@ describe("KinesisWriter backpressure", () => {
       )
       yield* writer.enqueue("a")
       yield* writer.enqueue("b")
-      const enqueueing = yield* Effect.fork(writer.enqueue("interrupted enqueue"))
-      const putting = yield* Effect.fork(writer.put("interrupted put"))
-      const waiting = yield* Effect.fork(writer.enqueue("c"))
+      const enqueueing = yield* fork(writer.enqueue("interrupted enqueue"))
+      const putting = yield* fork(writer.put("interrupted put"))
+      const waiting = yield* fork(writer.enqueue("c"))
       yield* idle
       yield* Fiber.interrupt(enqueueing)
       yield* Fiber.interrupt(putting)
@@ -387,7 +379,7 @@ describe("KinesisWriter backpressure", () => {
       const open = gate()
       const kinesis = scriptedKinesis(storeAfter(open))
       const writer = yield* KinesisWriter.make({ stream: "s", linger: 0 }).pipe(Effect.provide(kinesis.layer))
-      const putting = yield* Effect.fork(writer.put("taken"))
+      const putting = yield* fork(writer.put("taken"))
       yield* idle
       yield* Fiber.interrupt(putting)
       yield* Deferred.succeed(open, undefined)
@@ -403,7 +395,7 @@ describe("KinesisWriter shutdown", () => {
       const scope = yield* Scope.make()
       const writer = yield* KinesisWriter.make({ stream: "s", linger: "1 hour" }).pipe(
         Effect.provide(kinesis.layer),
-        Scope.extend(scope)
+        inScope(scope)
       )
       yield* writer.enqueue("a")
       yield* writer.enqueue("b")
@@ -421,12 +413,12 @@ describe("KinesisWriter shutdown", () => {
       const scope = yield* Scope.make()
       const writer = yield* KinesisWriter.make({ stream: "s", linger: 0, maxBufferedRecords: 1 }).pipe(
         Effect.provide(kinesis.layer),
-        Scope.extend(scope)
+        inScope(scope)
       )
       yield* writer.enqueue("a")
-      const waiting = yield* Effect.fork(writer.enqueue("b"))
+      const waiting = yield* fork(writer.enqueue("b"))
       yield* idle
-      const closing = yield* Effect.fork(Scope.close(scope, Exit.void))
+      const closing = yield* fork(Scope.close(scope, Exit.void))
       yield* idle
       expect((yield* Fiber.join(waiting).pipe(Effect.flip))._tag).toBe("WriterClosed")
       yield* Deferred.succeed(open, undefined)
@@ -444,13 +436,13 @@ describe("KinesisWriter shutdown", () => {
         linger: 0,
         shutdownTimeout: "2 seconds",
         requestTimeout: "1 minute"
-      }).pipe(Effect.provide(Layer.merge(kinesis.layer, logs.layer)), Scope.extend(scope))
-      const putting = yield* Effect.fork(writer.put("by put", "p"))
+      }).pipe(Effect.provide(Layer.merge(kinesis.layer, logs.layer)), inScope(scope))
+      const putting = yield* fork(writer.put("by put", "p"))
       yield* writer.enqueue("by enqueue", "e")
       yield* idle
-      const closing = yield* Effect.fork(Scope.close(scope, Exit.void))
+      const closing = yield* fork(Scope.close(scope, Exit.void))
       yield* TestClock.adjust("1999 millis")
-      expect(Option.isNone(yield* Fiber.poll(closing))).toBe(true)
+      expect(Option.isNone(yield* poll(closing))).toBe(true)
       yield* TestClock.adjust("1 millis")
       yield* Fiber.join(closing)
       const error = yield* Fiber.join(putting).pipe(Effect.flip)
@@ -474,12 +466,12 @@ describe("KinesisWriter shutdown", () => {
         maxInFlight: 1,
         requestTimeout: "1 minute",
         shutdownTimeout: "500 millis"
-      }).pipe(Effect.provide(kinesis.layer), Scope.extend(scope))
+      }).pipe(Effect.provide(kinesis.layer), inScope(scope))
       for (let i = 0; i < 5; i++) yield* writer.enqueue(`enqueued ${i}`)
-      const puts = yield* Effect.forEach([5, 6, 7, 8, 9], (i) => Effect.fork(writer.put(`put ${i}`)))
+      const puts = yield* Effect.forEach([5, 6, 7, 8, 9], (i) => fork(writer.put(`put ${i}`)))
       yield* idle
       expect(kinesis.calls).toHaveLength(1)
-      const closing = yield* Effect.fork(Scope.close(scope, Exit.void))
+      const closing = yield* fork(Scope.close(scope, Exit.void))
       yield* TestClock.adjust("500 millis")
       yield* Fiber.join(closing)
       expect(kinesis.calls).toHaveLength(1)
@@ -513,7 +505,7 @@ describe("KinesisWriter logging", () => {
       )
       yield* writer.enqueue("a")
       yield* writer.enqueue("b")
-      const flushing = yield* Effect.fork(writer.flush)
+      const flushing = yield* fork(writer.flush)
       yield* TestClock.adjust("1 second") // the throttled shard's budget refills
       yield* Fiber.join(flushing)
       expect(logs.lines).toEqual([
@@ -526,10 +518,10 @@ describe("KinesisWriter logging", () => {
 
   it.scoped("logBatches is quiet when the application raised its minimum level above Info", () =>
     Effect.gen(function*() {
-      const logs = capture()
+      const logs = captureLogs({ add: true, minimum: "Warning" })
       const kinesis = scriptedKinesis()
       const writer = yield* KinesisWriter.make({ stream: "s", logBatches: true, linger: 0 }).pipe(
-        Effect.provide(Layer.mergeAll(kinesis.layer, logs.layer, Logger.minimumLogLevel(LogLevel.Warning)))
+        Effect.provide(Layer.merge(kinesis.layer, logs.layer))
       )
       yield* writer.put("a")
       expect(kinesis.calls).toHaveLength(1)
@@ -545,7 +537,7 @@ describe("KinesisWriter logging", () => {
       )
       yield* writer.enqueue("a")
       yield* writer.enqueue("b")
-      const flushing = yield* Effect.fork(writer.flush)
+      const flushing = yield* fork(writer.flush)
       yield* TestClock.adjust("1 second") // the throttled shard's budget refills
       yield* Fiber.join(flushing)
       expect(kinesis.calls).toHaveLength(2)
@@ -598,30 +590,21 @@ describe("KinesisWriter options", () => {
       for (const [options, expected] of cases) {
         const exit = yield* build(options)
         expect(Exit.isFailure(exit)).toBe(true)
-        if (Exit.isFailure(exit)) {
-          const defect = exit.cause._tag === "Die" ? exit.cause.defect : undefined
-          expect(defect).toBeInstanceOf(InvalidOptions)
-          expect((defect as InvalidOptions).message).toMatch(expected)
-        }
+        const defect = defectOf(exit)
+        expect(defect).toBeInstanceOf(InvalidOptions)
+        expect((defect as InvalidOptions).message).toMatch(expected)
       }
       const both = yield* build({ stream: "s", maxBatchRecords: 0, maxInFlight: -1 })
-      expect(Exit.isFailure(both) && both.cause._tag === "Die" && (both.cause.defect as InvalidOptions).problems)
-        .toHaveLength(2)
+      expect((defectOf(both) as InvalidOptions).problems).toHaveLength(2)
       expect(Exit.isSuccess(yield* build({ stream: "s", maxBatchBytes: 10 * 1024 * 1024 }))).toBe(true)
     }))
 
   it.scoped("layerConfig reads the KINESIS_* environment variables", () =>
     Effect.gen(function*() {
       const kinesis = scriptedKinesis()
-      const env = new Map([["KINESIS_STREAM", "from-env"], ["KINESIS_MAX_BATCH_RECORDS", "2"], [
-        "KINESIS_LINGER",
-        "1 hour"
-      ]])
+      const env = { KINESIS_STREAM: "from-env", KINESIS_MAX_BATCH_RECORDS: "2", KINESIS_LINGER: "1 hour" }
       const context = yield* Layer.build(
-        KinesisWriter.layerConfig().pipe(
-          Layer.provide(kinesis.layer),
-          Layer.provide(Layer.setConfigProvider(ConfigProvider.fromMap(env)))
-        )
+        KinesisWriter.layerConfig().pipe(Layer.provide(kinesis.layer), Layer.provide(environment(env)))
       )
       const writer = yield* Effect.provide(KinesisWriter, context)
       yield* writer.enqueue("a")
@@ -633,19 +616,15 @@ describe("KinesisWriter options", () => {
 
   it.effect("layerConfig fails with a ConfigError for a missing stream or a bad value", () =>
     Effect.gen(function*() {
-      const attempt = (env: Map<string, string>) =>
+      const attempt = (env: Readonly<Record<string, string>>) =>
         Layer.build(
-          KinesisWriter.layerConfig().pipe(
-            Layer.provide(scriptedKinesis().layer),
-            Layer.provide(Layer.setConfigProvider(ConfigProvider.fromMap(env)))
-          )
+          KinesisWriter.layerConfig().pipe(Layer.provide(scriptedKinesis().layer), Layer.provide(environment(env)))
         ).pipe(Effect.scoped, Effect.flip)
-      expect(String(yield* attempt(new Map()))).toMatch(/KINESIS_STREAM/)
-      expect(String(yield* attempt(new Map([["KINESIS_STREAM", "s"], ["KINESIS_MAX_BATCH_RECORDS", "501"]]))))
-        .toMatch(/maxBatchRecords/)
-      expect(String(yield* attempt(new Map([["KINESIS_STREAM", "s"], ["KINESIS_LINGER", "soon"]])))).toMatch(
-        /KINESIS_LINGER/
+      expect(String(yield* attempt({}))).toMatch(/KINESIS_STREAM/)
+      expect(String(yield* attempt({ KINESIS_STREAM: "s", KINESIS_MAX_BATCH_RECORDS: "501" }))).toMatch(
+        /maxBatchRecords/
       )
+      expect(String(yield* attempt({ KINESIS_STREAM: "s", KINESIS_LINGER: "soon" }))).toMatch(/KINESIS_LINGER/)
     }))
 
   it.scoped("refuses an invalid record with InvalidRecord and stays as it was", () =>

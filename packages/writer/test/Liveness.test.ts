@@ -1,8 +1,8 @@
 import type { ListShardsCommandOutput } from "@aws-sdk/client-kinesis"
 import { LocalKinesis } from "@effect-kinesis/local"
 import { Kinesis, KinesisWriter } from "@effect-kinesis/writer"
-import { describe, expect, it } from "@effect/vitest"
-import { Clock, Effect, Fiber, Layer, Schedule, TestClock } from "effect"
+import { Clock, Effect, Fiber, Layer, Schedule } from "effect"
+import { describe, expect, fork, it, TestClock } from "./support/line.js"
 import { idle, response, scriptedKinesis, storeAll } from "./support/ScriptedKinesis.js"
 
 // The three liveness bugs of issue 16, each as a user met it.
@@ -22,7 +22,7 @@ describe("KinesisWriter liveness", () => {
           Effect.provide(kinesis.layer)
         )
         for (let i = 0; i < 10; i++) yield* writer.enqueue(`r${i}`, "one-key")
-        const flushing = yield* Effect.fork(writer.flush)
+        const flushing = yield* fork(writer.flush)
         yield* idle
         expect(kinesis.calls).toHaveLength(1)
         // The throttle emptied the shard's budget: it refills within a second, whatever the linger.
@@ -42,7 +42,10 @@ describe("KinesisWriter liveness", () => {
       const base = scriptedKinesis((input, call) =>
         // Kinesis stored the second request's record on a shard the writer did not know: the stream resharded.
         call === 1 ?
-          Effect.succeed({ ...response([{ ok: "1-0" }]), Records: [{ ShardId: "shardId-000000000002", SequenceNumber: "1-0" }] }) :
+          Effect.succeed({
+            ...response([{ ok: "1-0" }]),
+            Records: [{ ShardId: "shardId-000000000002", SequenceNumber: "1-0" }]
+          }) :
           storeAll(input, call)
       )
       const layer = Layer.effect(
@@ -80,7 +83,7 @@ describe("KinesisWriter liveness", () => {
       const local = yield* LocalKinesis
       const writer = yield* KinesisWriter.make({ stream: "merge", aggregate: { maxBytes: 8192 }, linger: "20 millis" })
       const total = 20_000
-      const writing = yield* Effect.fork(Effect.gen(function*() {
+      const writing = yield* fork(Effect.gen(function*() {
         for (let i = 0; i < total; i++) yield* writer.enqueue(`r${i}`)
         yield* writer.flush
       }))

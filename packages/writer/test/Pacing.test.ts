@@ -1,6 +1,6 @@
 import { KinesisWriter } from "@effect-kinesis/writer"
-import { describe, expect, it } from "@effect/vitest"
-import { Effect, Fiber, TestClock } from "effect"
+import { Effect, Fiber } from "effect"
+import { describe, expect, fork, it, TestClock } from "./support/line.js"
 import { idle, scriptedKinesis } from "./support/ScriptedKinesis.js"
 
 // The scripted stream has one shard over the whole key space: the writer paces it to 1,000 records a second, with
@@ -14,7 +14,7 @@ describe("KinesisWriter pacing, on the TestClock", () => {
       const kinesis = scriptedKinesis()
       const writer = yield* KinesisWriter.make({ stream: "s", linger: "10 millis" }).pipe(Effect.provide(kinesis.layer))
       for (let i = 0; i < 3000; i++) yield* writer.enqueue(`r${i}`)
-      const flushing = yield* Effect.fork(writer.flush)
+      const flushing = yield* fork(writer.flush)
       yield* idle
       expect(sent(kinesis.calls)).toBe(1000)
       for (let step = 1; step <= 10; step++) {
@@ -37,7 +37,7 @@ describe("KinesisWriter pacing, on the TestClock", () => {
         Effect.provide(kinesis.layer)
       )
       for (let i = 0; i < 2000; i++) yield* writer.enqueue(`r${i}`)
-      const flushing = yield* Effect.fork(writer.flush)
+      const flushing = yield* fork(writer.flush)
       yield* idle
       expect(sent(kinesis.calls)).toBe(500)
       yield* TestClock.adjust("1 second")

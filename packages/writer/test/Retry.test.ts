@@ -1,8 +1,8 @@
 import { Kinesis, KinesisError, Retry } from "@effect-kinesis/writer"
-import { describe, expect, it } from "@effect/vitest"
 import { Effect } from "effect"
 import { createServer } from "node:net"
 import type { AddressInfo } from "node:net"
+import { describe, expect, it } from "./support/line.js"
 
 const sdkError = (name: string, status?: number) =>
   Object.assign(new Error(`${name} happened`), { name, $metadata: { httpStatusCode: status } })

@@ -1,6 +1,6 @@
 import { KinesisWriter, Retry } from "@effect-kinesis/writer"
-import { describe, expect, it } from "@effect/vitest"
-import { type Duration, Effect, Fiber, Schedule, TestClock } from "effect"
+import { type Duration, Effect, Fiber, Schedule } from "effect"
+import { describe, expect, fork, it, TestClock } from "./support/line.js"
 import { idle, response, scriptedKinesis, storeAll } from "./support/ScriptedKinesis.js"
 
 // The KPL's `FailIfThrottled` and `RecordTtl` settings are each one `retry` Schedule here, as the README shows.
@@ -19,8 +19,8 @@ describe("retry schedules in place of the KPL's settings", () => {
       )
       const writer = yield* KinesisWriter.make({ stream: "s", linger: 0, maxBatchRecords: 2, retry: failIfThrottled })
         .pipe(Effect.provide(kinesis.layer))
-      const throttled = yield* Effect.fork(writer.put("throttled", "a"))
-      const failedOnce = yield* Effect.fork(writer.put("failed once", "b"))
+      const throttled = yield* fork(writer.put("throttled", "a"))
+      const failedOnce = yield* fork(writer.put("failed once", "b"))
       yield* idle
       const error = yield* Fiber.join(throttled).pipe(Effect.flip)
       expect(error).toMatchObject({ _tag: "RecordFailed", code: "ProvisionedThroughputExceededException", attempts: 1 })
@@ -35,7 +35,7 @@ describe("retry schedules in place of the KPL's settings", () => {
       )
       const writer = yield* KinesisWriter.make({ stream: "s", linger: 0, retry: recordTtl("3 seconds") })
         .pipe(Effect.provide(kinesis.layer))
-      const put = yield* Effect.fork(writer.put("doomed", "k"))
+      const put = yield* fork(writer.put("doomed", "k"))
       for (let second = 0; second < 2; second++) {
         yield* TestClock.adjust("1 second")
         yield* idle

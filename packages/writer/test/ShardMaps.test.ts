@@ -2,9 +2,9 @@ import { DescribeStreamSummaryCommand, type ListShardsCommandInput, SplitShardCo
 import { ShardMap } from "@effect-kinesis/core"
 import { LocalKinesis } from "@effect-kinesis/local"
 import { Kinesis, type KinesisError } from "@effect-kinesis/writer"
-import { describe, expect, it } from "@effect/vitest"
 import { Effect, Schedule } from "effect"
 import { load } from "../src/internal/shardMaps.js"
+import { describe, expect, it } from "./support/line.js"
 
 const MAX = (1n << 128n) - 1n
 

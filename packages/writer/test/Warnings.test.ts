@@ -1,18 +1,9 @@
 import { KinesisWriter, Retry } from "@effect-kinesis/writer"
-import { describe, expect, it } from "@effect/vitest"
-import { Effect, Layer, Logger, LogLevel, Schedule, TestClock } from "effect"
+import { Effect, Layer, Schedule } from "effect"
+import { captureLogs, describe, expect, it, TestClock } from "./support/line.js"
 import { type Answer, requestError, scriptedKinesis, storeAll } from "./support/ScriptedKinesis.js"
 
-const capture = () => {
-  const lines: Array<{ readonly level: string; readonly message: string }> = []
-  const logger = Logger.make(({ logLevel, message }) => {
-    lines.push({ level: logLevel.label, message: Array.isArray(message) ? message.join(" ") : String(message) })
-  })
-  return {
-    lines,
-    layer: Layer.merge(Logger.replace(Logger.defaultLogger, logger), Logger.minimumLogLevel(LogLevel.Info))
-  }
-}
+const capture = () => captureLogs({ minimum: "Info" })
 
 // What the SDK throws when the endpoint's name does not resolve, as the writer classifies it.
 const notFound = () => {

@@ -48,7 +48,9 @@ export const grant = <T>(state: State<T>): void => {
 
 /** Says `Drained` once closing and nothing is held or promised. */
 export const checkDrained = <T>(state: State<T>): void => {
-  if (state.closing && state.heldRecords === 0 && state.reservedRecords === 0) state.completions.push({ _tag: "Drained" })
+  if (state.closing && state.heldRecords === 0 && state.reservedRecords === 0) {
+    state.completions.push({ _tag: "Drained" })
+  }
 }
 
 /** A record leaves the accumulator (stored or failed for good); false if it had already left. */

@@ -76,7 +76,7 @@ const ask = <T>(state: State<T>, records: ReadonlyArray<Held<T>>, fault: Fault.F
     const question: RetryQuestion<T> = { records: list, fault, state: retryState }
     state.questions.add(question)
     // With `ordered`, a record in question still holds its key, as it did in flight.
-    if (state.options.ordered) for (const held of list) countKey(state, held, 1)
+    if (state.options.ordered) { for (const held of list) countKey(state, held, 1) }
     state.events.push({ _tag: "Retry", question })
   }
 }
@@ -84,7 +84,7 @@ const ask = <T>(state: State<T>, records: ReadonlyArray<Held<T>>, fault: Fault.F
 /** The caller's answer to a retry question: the records go back to their lines, or fail for good. */
 export const answerRetry = <T>(state: State<T>, question: RetryQuestion<T>, answer: RetryAnswer, now: number): void => {
   if (!state.questions.delete(question)) return
-  if (state.options.ordered) for (const held of question.records) countKey(state, held, -1)
+  if (state.options.ordered) { for (const held of question.records) countKey(state, held, -1) }
   const { fault } = question
   if (answer._tag === "GiveUp") {
     const detail = answer.reason === undefined ? fault.detail : `${fault.detail} (${answer.reason})`
@@ -193,7 +193,7 @@ export const handleRequestFailure = <T>(
   // Records that fail for good are each reported at Warning, streak or not; the streak's own warning says why
   // requests keep failing while their records are still being retried.
   Failing.failed(state.streak, fault, request.sentAt)
-  if (Fault.mayHaveStored(fault)) for (const held of request.entries) held.maybeStored = true
+  if (Fault.mayHaveStored(fault)) { for (const held of request.entries) held.maybeStored = true }
   if (fault.retriable) ask(state, request.entries, fault)
   else fail(state, request.entries, fault.code, fault.detail, false)
   finish(state, request, undefined, now)
@@ -225,7 +225,7 @@ interface Feedback {
 const finish = <T>(state: State<T>, request: Request<T>, feedback: Feedback | undefined, now: number): void => {
   if (!state.inFlight.delete(request)) return
   if (request.epoch < state.epoch) state.staleInFlight--
-  if (state.options.ordered) for (const held of request.entries) countKey(state, held, -1)
+  if (state.options.ordered) { for (const held of request.entries) countKey(state, held, -1) }
   const { pacing } = state.options
   for (const shard of request.perShard.keys()) {
     const line = state.lines.get(shard)

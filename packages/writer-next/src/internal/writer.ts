@@ -162,26 +162,30 @@ const build = (options: Resolved): Effect.Effect<Service, never, Kinesis | Scope
     // Acts on what the accumulator decided: most events at once; retry questions, failures and log lines are
     // effects, queued for `process` (intake's events, room and drain, are never of those).
     let queued: Array<Effect.Effect<void>> = []
+    // Room, a flush, the drain: told after the effects queued before them (a failure's warning is logged before
+    // the flush that reports it returns).
+    const complete = (event: Accumulator.Event<Ticket>) => {
+      if (event._tag === "Admitted") {
+        const waiter = waiting.get(event.waiter)
+        if (waiter !== undefined) {
+          waiting.delete(event.waiter)
+          waiter.granted = true
+          Deferred.doneUnsafe(waiter.admitted, Exit.void)
+        }
+      } else if (event._tag === "Flushed") {
+        const flushed = flushes.get(event.flush)
+        flushes.delete(event.flush)
+        if (flushed !== undefined) Deferred.doneUnsafe(flushed, Exit.void)
+      } else if (event._tag === "Drained" && drained !== undefined) Deferred.doneUnsafe(drained, Exit.succeed(true))
+    }
     const dispatch = () => {
       for (const event of Accumulator.pollEvents(acc)) {
         switch (event._tag) {
-          case "Admitted": {
-            const waiter = waiting.get(event.waiter)
-            if (waiter !== undefined) {
-              waiting.delete(event.waiter)
-              waiter.granted = true
-              Deferred.doneUnsafe(waiter.admitted, Exit.void)
-            }
-            break
-          }
-          case "Flushed": {
-            const done = flushes.get(event.flush)
-            flushes.delete(event.flush)
-            if (done !== undefined) Deferred.doneUnsafe(done, Exit.void)
-            break
-          }
+          case "Admitted":
+          case "Flushed":
           case "Drained":
-            if (drained !== undefined) Deferred.doneUnsafe(drained, Exit.succeed(true))
+            if (queued.length === 0) complete(event)
+            else queued.push(Effect.sync(() => complete(event)))
             break
           case "Delivered":
             delivered(event.records, event.bytes, event.at)

@@ -3,9 +3,9 @@
  * accumulator asks (a record landed on another shard than predicted). Each answer goes to `onMap`, each failure to
  * `onFailure`; the first failure is said once at Warning, and the recovery at Info.
  */
-import { ShardMap } from "@effect-kinesis/core"
 import type { ListShardsCommandInput, ListShardsCommandOutput } from "@aws-sdk/client-kinesis"
 import { ListShardsCommand } from "@aws-sdk/client-kinesis"
+import { ShardMap } from "@effect-kinesis/core"
 import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"

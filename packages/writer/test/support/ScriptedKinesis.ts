@@ -1,7 +1,8 @@
 import type { PutRecordsCommandInput, PutRecordsCommandOutput, PutRecordsRequestEntry } from "@aws-sdk/client-kinesis"
 import { KinesisClient } from "@aws-sdk/client-kinesis"
 import { Kinesis, KinesisError } from "@effect-kinesis/writer"
-import { Deferred, Effect, FiberId, Layer } from "effect"
+import { Deferred, Effect, Layer } from "effect"
+import { makeDeferred, yieldNow } from "./line.js"
 
 /** What a scripted call answers: a response, an error, or an effect (to hang, or to wait on a gate). */
 export type Answer = Effect.Effect<PutRecordsCommandOutput, KinesisError>
@@ -62,11 +63,11 @@ export const scriptedKinesis = (script: (input: PutRecordsCommandInput, call: nu
 }
 
 /** Lets every ready fiber run: the writer's batching fiber and its senders, which answer at once when scripted. */
-export const idle = Effect.forEach(Array.from({ length: 50 }), () => Effect.yieldNow(), { discard: true })
+export const idle = Effect.forEach(Array.from({ length: 50 }), () => yieldNow, { discard: true })
 
 /** A gate a scripted answer waits behind, opened by the test. */
-export const gate = () => Deferred.unsafeMake<void>(FiberId.none)
+export const gate = () => makeDeferred<void>()
 
 /** A script that stores every entry once `open` opens: requests stay in flight until then. */
 export const storeAfter = (open: Deferred.Deferred<void>) => (input: PutRecordsCommandInput, call: number): Answer =>
-  Deferred.await(open).pipe(Effect.zipRight(storeAll(input, call)))
+  Deferred.await(open).pipe(Effect.andThen(storeAll(input, call)))
