@@ -9,7 +9,8 @@ export const shared: ViteUserConfig = {
     alias: {
       "@effect-kinesis/core": source("core"),
       "@effect-kinesis/writer": source("writer"),
-      "@effect-kinesis/local": source("local")
+      "@effect-kinesis/local": source("local"),
+      "@effect-kinesis/local-server": source("local-server")
     }
   },
   test: {

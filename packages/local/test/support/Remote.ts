@@ -1,6 +1,7 @@
 /**
- * The embedded Kinesis in a child process (`dist/serve.js`), so that a test can measure its own memory without
- * the server's: start it, send it commands, read a stream back through any `Kinesis` service.
+ * The embedded Kinesis in a child process (`kinesis-local`: local-server's `dist/serve.js`), so that a test can
+ * measure its own memory without the server's: start it, send it commands, read a stream back through any
+ * `Kinesis` service.
  */
 import { type LocalKinesis, type StoredRecord, StreamReader } from "@effect-kinesis/local"
 import { type Kinesis, Retry } from "@effect-kinesis/writer"
@@ -11,8 +12,8 @@ import { existsSync } from "node:fs"
 import { createInterface } from "node:readline"
 import { fileURLToPath } from "node:url"
 
-/** The compiled entry point; `npm run test:reliability` builds it first. */
-export const servePath = fileURLToPath(new URL("../../dist/serve.js", import.meta.url))
+/** The compiled entry point of `kinesis-local`; `npm run test:reliability` builds it first. */
+export const servePath = fileURLToPath(new URL("../../../local-server/dist/serve.js", import.meta.url))
 
 /** A running child server. */
 export interface Remote {
@@ -23,7 +24,7 @@ export interface Remote {
   readonly command: (command: unknown) => Effect.Effect<unknown>
 }
 
-/** Starts `dist/serve.js` with `options`; the scope closing ends it. */
+/** Starts `kinesis-local` with `options`; the scope closing ends it. */
 export const spawnLocal = (options: LocalKinesis.Options): Effect.Effect<Remote, Error, Scope.Scope> =>
   Effect.gen(function*() {
     if (!existsSync(servePath)) {

@@ -1,8 +1,7 @@
 /**
- * The types of the `KinesisProxy` service, apart from its Tag, so that the proxy's internals can use them and the
- * public module can re-export them without an import cycle.
+ * The types of the proxy, apart from its public module, so that the proxy's internals can use them and the public
+ * module can re-export them without an import cycle.
  */
-import type * as Effect from "effect/Effect"
 
 /** What to start. */
 export interface Options {
@@ -20,7 +19,7 @@ export interface Options {
   readonly account?: string | undefined
   /** The region in ARNs and error messages (default `us-east-1`). */
   readonly region?: string | undefined
-  /** The clock of the limits and per-second counters, in milliseconds (default: the Effect `Clock`). */
+  /** The clock of the limits and per-second counters, in milliseconds (default `Date.now`). */
   readonly now?: (() => number) | undefined
 }
 
@@ -170,25 +169,38 @@ export interface Counters {
   readonly shards: ReadonlyArray<ShardSecond>
 }
 
-/** The running proxy. */
-export interface Service {
+/** The controls of a running proxy: its fault plan, limits, counters and shard maps, changed while it runs. */
+export interface Controls {
   /** `http://127.0.0.1:PORT`: point Kinesis clients here. */
   readonly endpoint: string
   /** The fault plan in force. */
-  readonly faults: Effect.Effect<FaultPlan>
-  /** Replaces the fault plan (an empty plan injects nothing); a nonsensical plan is a defect. */
-  readonly setFaults: (plan: FaultPlan) => Effect.Effect<void>
-  /** Runs `effect` with `plan` in force, then puts back the plan that was in force before. */
-  readonly withFaults: (plan: FaultPlan) => <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>
-  /** Replaces the limits (`true`: AWS's, `false`: none); every shard starts again with a full bucket. */
-  readonly setLimits: (limits: boolean | Limits) => Effect.Effect<void>
+  readonly faults: () => FaultPlan
+  /** Replaces the fault plan (an empty plan injects nothing); throws on a nonsensical plan, naming each problem. */
+  readonly setFaults: (plan: FaultPlan) => void
+  /** Runs `run` with `plan` in force, then puts back the plan that was in force before, however `run` ends. */
+  readonly withFaults: <A>(plan: FaultPlan, run: () => Promise<A>) => Promise<A>
+  /** The limits in force. */
+  readonly limits: () => boolean | Limits
+  /**
+   * Replaces the limits (`true`: AWS's, `false`: none); every shard starts again with a full bucket; throws on
+   * nonsensical limits, naming each problem.
+   */
+  readonly setLimits: (limits: boolean | Limits) => void
   /** A snapshot of the counters. */
-  readonly counters: Effect.Effect<Counters>
+  readonly counters: () => Counters
   /** Sets every counter back to zero. */
-  readonly resetCounters: Effect.Effect<void>
+  readonly resetCounters: () => void
   /**
    * Reads `stream`'s shards again, once the stream is no longer being created or reshaped, so that records go by its
    * open shards from now on, each with a budget of its own; for reshapings that did not pass through the proxy.
    */
-  readonly refreshShards: (stream: string) => Effect.Effect<void>
+  readonly refreshShards: (stream: string) => Promise<void>
+}
+
+/** A running proxy: its controls, its port, and how to stop it. */
+export interface Running extends Controls {
+  /** The port it listens on, on 127.0.0.1. */
+  readonly port: number
+  /** Stops it: hanging and delayed requests end, requests already with the target finish (at most 5 s). */
+  readonly close: () => Promise<void>
 }

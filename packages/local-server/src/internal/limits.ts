@@ -17,6 +17,8 @@ export interface ResolvedLimits {
 
 /** The limits in force and each shard's buckets. */
 export interface Limiter {
+  /** The limits in force. */
+  readonly limits: () => boolean | Limits
   /** Puts `limits` in force; every shard starts again with full buckets. */
   readonly set: (limits: boolean | Limits) => void
   /** The limits of `stream`'s shards, or undefined when the stream is unlimited. */
@@ -90,6 +92,7 @@ export const make = (initial: boolean | Limits): Limiter => {
   }
 
   return {
+    limits: () => limits,
     set: (next) => {
       limits = next
       buckets = new Map()

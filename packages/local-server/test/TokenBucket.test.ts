@@ -1,5 +1,5 @@
-import { describe, expect, it } from "@effect/vitest"
-import * as FastCheck from "effect/FastCheck"
+import * as fc from "fast-check"
+import { describe, expect, it } from "vitest"
 import * as TokenBucket from "../src/internal/tokenBucket.js"
 
 // What the proxy does for each record: refill, then take one item of `amount` if there is room.
@@ -11,39 +11,37 @@ const offer = (bucket: TokenBucket.TokenBucket, now: number, amount: number, rat
 }
 
 describe("TokenBucket", () => {
-  it.prop(
-    "never lets through more than its capacity plus what the rate earned over any stretch of time",
-    {
-      rate: FastCheck.integer({ min: 1, max: 2_000 }),
-      burstSeconds: FastCheck.integer({ min: 1, max: 3 }),
-      offers: FastCheck.array(
-        FastCheck.record({
-          wait: FastCheck.integer({ min: 0, max: 300 }),
-          amount: FastCheck.integer({ min: 1, max: 50 })
-        }),
-        { maxLength: 300 }
-      )
-    },
-    ({ burstSeconds, offers, rate }) => {
-      const capacity = rate * burstSeconds
-      const bucket = TokenBucket.make(capacity, 0)
-      let now = 0
-      const taken: Array<{ readonly at: number; readonly amount: number }> = []
-      for (const offered of offers) {
-        now += offered.wait
-        // Items no larger than the capacity: the larger ones are lent for, tested below.
-        const amount = Math.min(offered.amount, capacity)
-        if (offer(bucket, now, amount, rate, capacity)) taken.push({ at: now, amount })
-      }
-      for (let i = 0; i < taken.length; i++) {
-        let sum = 0
-        for (let j = i; j < taken.length; j++) {
-          sum += taken[j].amount
-          expect(sum).toBeLessThanOrEqual(capacity + (rate * (taken[j].at - taken[i].at)) / 1000 + 1e-6)
+  it("never lets through more than its capacity plus what the rate earned over any stretch of time", () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 2_000 }),
+        fc.integer({ min: 1, max: 3 }),
+        fc.array(
+          fc.record({ wait: fc.integer({ min: 0, max: 300 }), amount: fc.integer({ min: 1, max: 50 }) }),
+          { maxLength: 300 }
+        ),
+        (rate, burstSeconds, offers) => {
+          const capacity = rate * burstSeconds
+          const bucket = TokenBucket.make(capacity, 0)
+          let now = 0
+          const taken: Array<{ readonly at: number; readonly amount: number }> = []
+          for (const offered of offers) {
+            now += offered.wait
+            // Items no larger than the capacity: the larger ones are lent for, tested below.
+            const amount = Math.min(offered.amount, capacity)
+            if (offer(bucket, now, amount, rate, capacity)) taken.push({ at: now, amount })
+          }
+          for (let i = 0; i < taken.length; i++) {
+            let sum = 0
+            for (let j = i; j < taken.length; j++) {
+              sum += taken[j].amount
+              expect(sum).toBeLessThanOrEqual(capacity + (rate * (taken[j].at - taken[i].at)) / 1000 + 1e-6)
+            }
+          }
         }
-      }
-    }
-  )
+      )
+    )
+  })
 
   it("lends a full bucket one item larger than its capacity, then makes it wait to pay it back", () => {
     const bucket = TokenBucket.make(100, 0)

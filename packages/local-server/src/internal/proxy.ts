@@ -1,9 +1,7 @@
 /**
  * The proxy's HTTP server: it reads each request, translates a `StreamARN`, meets the request faults of the plan,
- * hands writes to the write handlers and forwards the rest; and the Effect service over it.
+ * hands writes to the write handlers and forwards the rest; and its controls.
  */
-import * as Effect from "effect/Effect"
-import type * as Scope from "effect/Scope"
 import * as http from "node:http"
 import type { AddressInfo } from "node:net"
 import * as Counters from "./counters.js"
@@ -22,25 +20,26 @@ const reshaping = new Set(["CreateStream", "DeleteStream", "SplitShard", "MergeS
 // How long stopping waits for requests already with the target.
 const drainMillis = 5_000
 
-/** The proxy's controls, outside Effect. */
-export interface Control {
-  readonly faults: () => Types.FaultPlan
-  readonly setFaults: (plan: Types.FaultPlan) => void
-  readonly setLimits: (limits: boolean | Types.Limits) => void
-  readonly counters: () => Types.Counters
-  readonly resetCounters: () => void
-  readonly refreshShards: (stream: string) => Promise<void>
+// A nonsensical plan or limits: every problem named, in one message.
+const invalid = (what: string, problems: ReadonlyArray<string>) => new Error(`invalid ${what}: ${problems.join("; ")}`)
+
+/** Throws when `plan` is nonsensical, naming each problem. */
+export const assertPlan = (plan: Types.FaultPlan): void => {
+  const problems = Faults.checkPlan(plan)
+  if (problems.length > 0) throw invalid("fault plan", problems)
 }
 
-/** A running proxy. */
-export interface Running {
-  readonly port: number
-  readonly control: Control
-  readonly close: () => Promise<void>
+/** Throws when `limits` are nonsensical, naming each problem. */
+export const assertLimits = (limits: boolean | Types.Limits): void => {
+  const problems = Limits.checkLimits(limits)
+  if (problems.length > 0) throw invalid("limits", problems)
 }
 
-/** Starts the proxy's server on 127.0.0.1, over a clock in milliseconds. */
-export const start = (options: Types.Options, now: () => number): Promise<Running> => {
+/** Starts the proxy's server on 127.0.0.1; rejects a nonsensical plan or limits before starting anything. */
+export const start = async (options: Types.Options): Promise<Types.Running> => {
+  assertPlan(options.faults ?? {})
+  assertLimits(options.limits ?? false)
+  const now = options.now ?? Date.now
   const place = { account: options.account ?? "000000000000", region: options.region ?? "us-east-1" }
   const upstream = Upstream.make(options.target)
   const faults = Faults.make(options.faults ?? {}, options.seed ?? 1)
@@ -164,16 +163,36 @@ export const start = (options: Types.Options, now: () => number): Promise<Runnin
   server.headersTimeout = 65_000
   server.on("clientError", (_error, socket) => socket.destroy())
 
-  const control: Control = {
+  // Stopping once: a second close waits for the first.
+  let stopped: Promise<void> | undefined
+  const setFaults = (plan: Types.FaultPlan) => {
+    assertPlan(plan)
+    faults.set(plan)
+  }
+  const controls: Omit<Types.Running, "endpoint" | "port"> = {
     faults: faults.plan,
-    setFaults: faults.set,
-    setLimits: limiter.set,
+    setFaults,
+    withFaults: async (plan, run) => {
+      const previous = faults.plan()
+      setFaults(plan)
+      try {
+        return await run()
+      } finally {
+        faults.set(previous)
+      }
+    },
+    limits: limiter.limits,
+    setLimits: (limits) => {
+      assertLimits(limits)
+      limiter.set(limits)
+    },
     counters: tally.snapshot,
     resetCounters: tally.reset,
-    refreshShards: shards.refresh
+    refreshShards: shards.refresh,
+    close: () => (stopped ??= stop())
   }
 
-  const close = async () => {
+  const stop = async () => {
     closing = true
     shards.close()
     const closed = new Promise<void>((resolve) => server.close(() => resolve()))
@@ -184,57 +203,12 @@ export const start = (options: Types.Options, now: () => number): Promise<Runnin
     await closed
   }
 
-  return new Promise((resolve, reject) => {
+  const port = await new Promise<number>((resolve, reject) => {
     server.once("error", reject)
     server.listen(options.port ?? 0, "127.0.0.1", () => {
       server.off("error", reject)
-      resolve({ port: (server.address() as AddressInfo).port, control, close })
+      resolve((server.address() as AddressInfo).port)
     })
   })
+  return { ...controls, endpoint: `http://127.0.0.1:${port}`, port }
 }
-
-const invalid = (what: string, problems: ReadonlyArray<string>) => new Error(`invalid ${what}: ${problems.join("; ")}`)
-
-/** Starts the proxy in the current scope, on the Effect clock. */
-export const make = (options: Types.Options): Effect.Effect<Types.Service, never, Scope.Scope> =>
-  Effect.gen(function*() {
-    const planProblems = Faults.checkPlan(options.faults ?? {})
-    if (planProblems.length > 0) return yield* Effect.die(invalid("fault plan", planProblems))
-    const limitProblems = Limits.checkLimits(options.limits ?? false)
-    if (limitProblems.length > 0) return yield* Effect.die(invalid("limits", limitProblems))
-    const clock = yield* Effect.clock
-    const now = options.now ?? (() => clock.unsafeCurrentTimeMillis())
-    const running = yield* Effect.acquireRelease(
-      Effect.promise(() => start(options, now)),
-      (running) => Effect.promise(() => running.close())
-    )
-    const { control } = running
-    const setFaults = (plan: Types.FaultPlan) =>
-      Effect.suspend(() => {
-        const problems = Faults.checkPlan(plan)
-        return problems.length > 0 ?
-          Effect.die(invalid("fault plan", problems)) :
-          Effect.sync(() => control.setFaults(plan))
-      })
-    return {
-      endpoint: `http://127.0.0.1:${running.port}`,
-      faults: Effect.sync(() => control.faults()),
-      setFaults,
-      withFaults: (plan) => (effect) =>
-        Effect.acquireUseRelease(
-          Effect.sync(() => control.faults()).pipe(Effect.tap(() => setFaults(plan))),
-          () => effect,
-          (previous) => Effect.sync(() => control.setFaults(previous))
-        ),
-      setLimits: (limits) =>
-        Effect.suspend(() => {
-          const problems = Limits.checkLimits(limits)
-          return problems.length > 0 ?
-            Effect.die(invalid("limits", problems)) :
-            Effect.sync(() => control.setLimits(limits))
-        }),
-      counters: Effect.sync(() => control.counters()),
-      resetCounters: Effect.sync(() => control.resetCounters()),
-      refreshShards: (stream) => Effect.promise(() => control.refreshShards(stream))
-    } satisfies Types.Service
-  })
