@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# The packages as they would be published: builds, packs @effect-kinesis/writer and @effect-kinesis/local, checks
-# what the tarballs hold, installs them (with effect pinned to the lock file's version) into a fresh project outside
-# the workspace, type-checks a small program under strict settings, and runs it: it starts LocalKinesis, writes 100
-# records with KinesisWriter and reads them back. Any failure exits non-zero.
+# The packages as they would be published: builds, packs @effect-kinesis/core, @effect-kinesis/writer,
+# @effect-kinesis/local-server and @effect-kinesis/local, checks what the tarballs hold, installs them (with effect
+# pinned to the lock file's version) into a fresh project outside the workspace, type-checks a small program under
+# strict settings, and runs it: it starts LocalKinesis, writes 100 records with KinesisWriter and reads them back;
+# then runs kinesis-local. Any failure exits non-zero.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
@@ -14,11 +15,14 @@ fail() {
 }
 
 npx tsc -b
+npx publint packages/core --strict
 npx publint packages/writer --strict
+npx publint packages/local-server --strict
 npx publint packages/local --strict
 
 mkdir "$work/tarballs"
-npm pack --silent --pack-destination "$work/tarballs" -w @effect-kinesis/writer -w @effect-kinesis/local >/dev/null
+npm pack --silent --pack-destination "$work/tarballs" -w @effect-kinesis/core -w @effect-kinesis/writer \
+  -w @effect-kinesis/local-server -w @effect-kinesis/local >/dev/null
 for tarball in "$work"/tarballs/*.tgz; do
   name="$(basename "$tarball")"
   listing="$(tar tzf "$tarball")"
@@ -43,11 +47,13 @@ cd "$app"
 cat >package.json <<'JSON'
 { "name": "pack-check-app", "private": true, "type": "module" }
 JSON
-# Both tarballs in one install, so that local's dependency on the writer is the packed writer, not the registry's.
+# Every tarball in one install, so that the packages depend on each other as packed, not on the registry's.
 npm install --no-audit --no-fund --prefer-offline --loglevel=error \
   "$work"/tarballs/*.tgz "effect@$effect" "typescript@$typescript" "@types/node@$types_node" >/dev/null
-[ ! -e node_modules/@effect-kinesis/local/node_modules/@effect-kinesis/writer ] ||
-  fail "@effect-kinesis/local installed a writer of its own instead of the packed one"
+for nested in local/node_modules/@effect-kinesis/writer local/node_modules/@effect-kinesis/local-server \
+  writer/node_modules/@effect-kinesis/core local-server/node_modules/@effect-kinesis/core; do
+  [ ! -e "node_modules/@effect-kinesis/$nested" ] || fail "a copy of its own instead of the packed one: $nested"
+done
 # effect is a peer dependency: one copy, the application's.
 copies="$(npm ls effect --all --parseable 2>/dev/null | sort -u | wc -l)"
 [ "$copies" -eq 1 ] || fail "effect is installed $copies times: $(npm ls effect --all 2>&1)"
