@@ -1,5 +1,5 @@
-import { LocalKinesis } from "@effect-kinesis/local"
 import { Record } from "@effect-kinesis/core"
+import { LocalKinesis } from "@effect-kinesis/local"
 import { InvalidOptions, InvalidRecord, KinesisWriter } from "@effect-kinesis/writer"
 import { describe, expect, it } from "@effect/vitest"
 import * as Cause from "effect/Cause"
