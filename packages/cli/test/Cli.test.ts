@@ -107,6 +107,7 @@ afterAll(async () => {
   fs.rmSync(work, { recursive: true, force: true })
 })
 
+// Each test starts the command two or three times, a few seconds each on a loaded machine: timeouts to match.
 describe("kinesis-writer", () => {
   it.live(
     "puts 50,000 NDJSON lines into --local, reports each bad line, and get reads every good record once",
@@ -137,7 +138,7 @@ describe("kinesis-writer", () => {
         expect(get.code, get.stderr).toBe(0)
         expect(sorted(lines(get.stdout))).toEqual(sorted(input.good))
       }),
-    60_000
+    120_000
   )
 
   it.live(
@@ -170,7 +171,7 @@ describe("kinesis-writer", () => {
           expect(record.subSequenceNumber).toBeTypeOf("number")
         }
       }).pipe(Effect.scoped),
-    60_000
+    120_000
   )
 
   it.live("reads standard input", () =>
@@ -184,7 +185,7 @@ describe("kinesis-writer", () => {
       const get = yield* kinesisWriter(["get", "--local", "--stream", "piped"])
       // One key, so one shard, in the order written.
       expect(lines(get.stdout)).toEqual(text)
-    }), 30_000)
+    }), 60_000)
 
   it.live("get --from at-timestamp reads the records that arrived from then on", () =>
     Effect.gen(function*() {
@@ -209,7 +210,7 @@ describe("kinesis-writer", () => {
       ])
       expect(get.code, get.stderr).toBe(0)
       expect(sorted(lines(get.stdout))).toEqual(sorted(after))
-    }), 30_000)
+    }), 60_000)
 
   it.live("--strict stops at the first bad line and stores what came before it", () =>
     Effect.gen(function*() {
@@ -220,7 +221,7 @@ describe("kinesis-writer", () => {
       expect(put.stderr).toContain(`--strict: at the first bad line, ${file}:500: invalid JSON`)
       const get = yield* kinesisWriter(["get", "--local", "--stream", "strict"])
       expect(sorted(lines(get.stdout))).toEqual(sorted(input.all.slice(0, 499)))
-    }), 30_000)
+    }), 60_000)
 
   it.live("on SIGINT stops reading, drains what was taken, says so, and exits 130", () =>
     Effect.gen(function*() {
@@ -262,7 +263,7 @@ describe("kinesis-writer", () => {
       expect(new Set(got).size).toBe(stored)
       const good = new Set(input.good)
       expect(got.every((line) => good.has(line))).toBe(true)
-    }), 30_000)
+    }), 60_000)
 
   it.live("redraws the progress line in place on a terminal", () =>
     Effect.gen(function*() {
@@ -280,7 +281,7 @@ describe("kinesis-writer", () => {
       expect(session.stdout.slice(first, last)).not.toContain("\n")
       // Cleared before the summary, which starts a line of its own.
       expect(session.stdout).toMatch(/\r\x1b\[K2,500 records stored in stream tty/)
-    }), 30_000)
+    }), 60_000)
 
   it.live("--help describes every command, option and exit status", () =>
     Effect.gen(function*() {
@@ -322,7 +323,7 @@ describe("kinesis-writer", () => {
       for (const option of ["--from trim-horizon | latest | at-timestamp", "--timestamp", "--limit", "--follow"]) {
         expect(get.stdout).toContain(option)
       }
-    }), 30_000)
+    }), 60_000)
 
   it.live("refuses contradictory options with status 2", () =>
     Effect.gen(function*() {
@@ -332,5 +333,5 @@ describe("kinesis-writer", () => {
       const missing = yield* kinesisWriter(["put", "--local", "--stream", "s", path.join(work, "nothing.ndjson")])
       expect(missing.code).toBe(2)
       expect(missing.stderr).toContain("nothing.ndjson: no such file")
-    }), 30_000)
+    }), 60_000)
 })
