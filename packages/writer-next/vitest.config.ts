@@ -15,14 +15,16 @@ const effectOfThisLine: Plugin = {
 }
 
 // The writer's tests shared by both Effect lines live beside the Effect 3 writer for now; this project runs them
-// against the Effect 4 writer, with this line's `line.ts` and Effect 4 itself.
+// against the Effect 4 writer, with this line's `line.ts` and Effect 4 itself, and this line's own tests beside them.
 export default defineProject({
   plugins: [effectOfThisLine],
   resolve: {
     alias: [
       { find: /^(\.\/|.*\/support\/)line\.js$/, replacement: here("./test/support/line.ts") },
       { find: /^@effect-kinesis\/writer$/, replacement: here("./src/index.ts") },
-      { find: /^@effect-kinesis\/core$/, replacement: here("../core/src/index.ts") }
+      { find: /^@effect-kinesis\/core$/, replacement: here("../core/src/index.ts") },
+      { find: /^@effect-kinesis\/local$/, replacement: here("../local-next/src/index.ts") },
+      { find: /^@effect-kinesis\/local-server$/, replacement: here("../local-server/src/index.ts") }
     ]
   },
   test: {
@@ -32,7 +34,15 @@ export default defineProject({
       "KinesisWriter.test.ts",
       "Pacing.test.ts",
       "Warnings.test.ts",
-      "RetrySchedules.test.ts"
+      "Integration.test.ts",
+      "EnqueueAll.test.ts",
+      "Liveness.test.ts",
+      "AggregatedWriting.test.ts",
+      "ShardMaps.test.ts",
+      "Kinesis.test.ts",
+      "Retry.test.ts",
+      // This line's own tests: of the Effect APIs that differ between the lines (metrics, tracing, config, schedules).
+      "../../writer-next/test/**/*.test.ts"
     ],
     env: { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true" },
     testTimeout: 30_000,

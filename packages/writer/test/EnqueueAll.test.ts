@@ -1,6 +1,6 @@
 import { LocalKinesis } from "@effect-kinesis/local"
 import { KinesisWriter } from "@effect-kinesis/writer"
-import { Chunk, Deferred, Effect, Exit, Fiber, Scope, Stream } from "effect"
+import { Deferred, Effect, Exit, Fiber, Scope, Stream } from "effect"
 import { describe, expect, fork, inScope, it } from "./support/line.js"
 import { gate, idle, scriptedKinesis, storeAfter } from "./support/ScriptedKinesis.js"
 
@@ -88,7 +88,7 @@ describe("KinesisWriter.enqueueAll", () => {
       yield* Scope.close(scope, Exit.void)
       const error = yield* writer.enqueueAll(entries(2)).pipe(Effect.flip)
       expect(error._tag).toBe("WriterClosed")
-      const viaSink = yield* Stream.fromChunk(Chunk.fromIterable(entries(2))).pipe(Stream.run(writer.sink), Effect.flip)
+      const viaSink = yield* Stream.fromIterable(entries(2)).pipe(Stream.run(writer.sink), Effect.flip)
       expect(viaSink._tag).toBe("WriterClosed")
     }))
 })

@@ -169,13 +169,15 @@ describe("Retry.classify, through a real SDK client", () => {
         .pipe(Effect.flip)
     }).pipe(Effect.provide(Kinesis.layer({ region: "us-east-1", credentials, endpoint })))
 
-  const closedPort = Effect.async<number>((resume) => {
-    const server = createServer()
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as AddressInfo
-      server.close(() => resume(Effect.succeed(port)))
+  const closedPort = Effect.promise(() =>
+    new Promise<number>((resolve) => {
+      const server = createServer()
+      server.listen(0, "127.0.0.1", () => {
+        const { port } = server.address() as AddressInfo
+        server.close(() => resolve(port))
+      })
     })
-  })
+  )
 
   it.effect("names a closed port ECONNREFUSED, never stored", () =>
     Effect.gen(function*() {

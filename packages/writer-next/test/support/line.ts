@@ -5,12 +5,17 @@
 import { describe, expect, it as base } from "@effect/vitest"
 import { ConfigProvider, Deferred, Effect, Exit, type Fiber, Layer, Logger, Option, References, Scope } from "effect"
 import { TestClock } from "effect/testing"
+import { it as plain } from "vitest"
 
 export { describe, expect, TestClock }
 
-/** `it.effect` (TestClock and a Scope), `it.live`, and the Effect 3 names of their scoped forms. */
+/** `it.effect` (TestClock and a Scope), `it.live`, the Effect 3 names of their scoped forms, and `it` itself. */
 export const it: typeof base & { readonly scoped: typeof base.effect; readonly scopedLive: typeof base.live } = Object
-  .assign(Object.create(base) as typeof base, { scoped: base.effect, scopedLive: base.live })
+  .assign(
+    // Callable as vitest's `it`, with @effect/vitest's methods (they live on its prototype chain).
+    Object.setPrototypeOf((...args: Parameters<typeof plain>) => plain(...args), base) as typeof base,
+    { scoped: base.effect, scopedLive: base.live }
+  )
 
 /** Runs `self` in a child fiber. */
 export const fork = <A, E, R>(self: Effect.Effect<A, E, R>): Effect.Effect<Fiber.Fiber<A, E>, never, R> =>
