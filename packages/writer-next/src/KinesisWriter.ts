@@ -7,7 +7,6 @@ import * as Config from "effect/Config"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
-import * as Option from "effect/Option"
 import * as Result from "effect/Result"
 import * as Schema from "effect/Schema"
 import * as SchemaIssue from "effect/SchemaIssue"
@@ -18,15 +17,20 @@ import type { Kinesis } from "./Kinesis.js"
 
 const { variables } = Settings
 
-/** One `ConfigError` naming every problem; `label` names what each problem is at (a variable, or an option). */
-const configErrorOf = (problems: ReadonlyArray<{ readonly at: string; readonly message: string }>) =>
-  new Config.ConfigError(
-    new Schema.SchemaError(
-      new SchemaIssue.InvalidValue({
-        message: problems.map(({ at, message }) => (message.startsWith(at) ? message : `${at}: ${message}`)).join("; ")
-      })
-    )
+/** One `ConfigError` naming every problem (each starts with the option it is about). */
+const configErrorOf = (problems: ReadonlyArray<string>) =>
+  new Config.ConfigError(new Schema.SchemaError(new SchemaIssue.InvalidValue({ message: problems.join("; ") })))
+
+// The variables' texts, each optional; no variable at all (none under a prefix) reads as none set.
+const Texts = Schema.UndefinedOr(
+  Schema.Struct(
+    Object.fromEntries(Object.values(variables).map((name) => [name, Schema.optional(Schema.String)])) as {
+      readonly [Option in Settings.Variable as (typeof variables)[Option]]: Schema.optional<Schema.String>
+    }
   )
+)
+
+const fromTexts = (texts: typeof Texts.Type) => Settings.fromVariables((option) => texts?.[variables[option]])
 
 /** Writes records to one Kinesis stream. `yield* KinesisWriter` gives the service. */
 export class KinesisWriter extends Context.Service<KinesisWriter, KinesisWriter.Service>()(
@@ -55,8 +59,7 @@ export class KinesisWriter extends Context.Service<KinesisWriter, KinesisWriter.
         (Config.isConfig(config) ? config : Config.unwrap(config)) as Config.Config<KinesisWriter.Options>,
         (options) =>
           Result.match(internalOptions.resolve(options), {
-            onFailure: (invalid) =>
-              Effect.fail(configErrorOf(invalid.problems.map((message) => ({ at: "", message })))),
+            onFailure: (invalid) => Effect.fail(configErrorOf(invalid.problems)),
             onSuccess: internal.make
           })
       )
@@ -70,20 +73,16 @@ export class KinesisWriter extends Context.Service<KinesisWriter, KinesisWriter.
    * `KINESIS_SHARD_AWARE`, `KINESIS_SHARD_CAPACITY`, `KINESIS_SHARD_MAP_REFRESH` and `KINESIS_AGGREGATE`; durations
    * as `50ms`, `2s` or `100 millis`, sizes as `5MiB` or bytes. A bad configuration names every variable at fault.
    */
-  static readonly config: Config.Config<KinesisWriter.Options> = Config.all(
-    Object.fromEntries(
-      Object.entries(variables).map(([option, name]) => [option, Config.option(Config.String(name))])
-    ) as { readonly [Option in Settings.Variable]: Config.Config<Option.Option<string>> }
-  ).pipe(
-    // Read and checked by the core, in the language of the command line.
-    Config.mapEffect((texts) => {
-      const read = Settings.fromVariables((option) => Option.getOrUndefined(texts[option]))
-      if (read._tag === "Read") return Effect.succeed(read.input as KinesisWriter.Options)
-      return Effect.fail(
-        configErrorOf(read.problems.map(({ message, option }) => ({ at: variables[option], message })))
-      )
-    })
-  )
+  static readonly config: Config.Config<KinesisWriter.Options> = Config.schema(
+    // Read and checked by the core, in the language of the command line; each problem at its variable's path, so
+    // a message names the variable with any prefix the config was nested under.
+    Texts.check(Schema.makeFilter((texts) => {
+      const read = fromTexts(texts)
+      return read._tag === "Read" ?
+        undefined :
+        read.problems.map(({ message, option }) => ({ path: [variables[option]], issue: message }))
+    }))
+  ).pipe(Config.map((texts) => (fromTexts(texts) as { readonly input: Settings.Input }).input as KinesisWriter.Options))
 
   /** The defaults of every option but `stream`. */
   static readonly defaults = internalOptions.defaults
