@@ -1,0 +1,3 @@
+#!/usr/bin/env node
+// The command is built into dist/ (npm run build); this file exists before the build, so that npm links it.
+import "../dist/bin.js"
