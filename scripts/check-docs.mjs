@@ -7,8 +7,15 @@ import { dirname, join } from "node:path"
 import { fileURLToPath } from "node:url"
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..")
-// Inside the workspace's node_modules, so `@effect-kinesis/*` resolve to the workspace packages (their dist).
-const out = join(root, "node_modules", ".cache", "docs-check")
+// Each block is checked against the Effect line it names: inside the node_modules of a package of that line, so that
+// `effect` resolves to that line's Effect and `@effect-kinesis/*` to the workspace packages (their dist).
+const lines = {
+  effect4: join(root, "node_modules", ".cache", "docs-check"),
+  effect3: join(root, "packages", "writer-effect3", "node_modules", ".cache", "docs-check")
+}
+// A block is of the Effect 3 line when its fence says so (```ts effect3) or it imports a package of that line.
+const effect3Packages = /from "@effect-kinesis\/(writer-effect3|local-effect3)"/
+const lineOf = (block) => (block.info.includes("effect3") || effect3Packages.test(block.code) ? "effect3" : "effect4")
 
 const readmes = [
   "README.md",
@@ -17,15 +24,20 @@ const readmes = [
 
 const blocks = []
 for (const readme of readmes) {
-  const lines = readFileSync(join(root, readme), "utf8").split("\n")
+  const readmeLines = readFileSync(join(root, readme), "utf8").split("\n")
   let open
-  lines.forEach((line, index) => {
-    const fence = /^```(\S*)\s*$/.exec(line)
+  readmeLines.forEach((line, index) => {
+    const fence = /^```(\S*)(.*)$/.exec(line)
     if (fence === null) return
-    if (open === undefined) open = { language: fence[1], index }
+    if (open === undefined) open = { language: fence[1], info: fence[2].trim(), index }
     else {
       if (open.language === "ts" || open.language === "typescript") {
-        blocks.push({ readme, firstLine: open.index + 2, code: lines.slice(open.index + 1, index).join("\n") })
+        blocks.push({
+          readme,
+          info: open.info,
+          firstLine: open.index + 2,
+          code: readmeLines.slice(open.index + 1, index).join("\n")
+        })
       }
       open = undefined
     }
@@ -36,6 +48,15 @@ for (const readme of readmes) {
   }
 }
 
+let failed = false
+for (const [line, out] of Object.entries(lines)) {
+  const mine = blocks.filter((block) => lineOf(block) === line)
+  if (mine.length === 0) continue
+  failed = !check(mine, out) || failed
+}
+if (failed) process.exit(1)
+
+function check(blocks, out) {
 rmSync(out, { recursive: true, force: true })
 mkdirSync(out, { recursive: true })
 const byFile = new Map()
@@ -85,6 +106,9 @@ if (tsc.status !== 0) {
     console.error(`${block.readme}:${block.firstLine + Number(at[2]) - 1}:${at[3]}: ${at[4]}`)
   }
   console.error(`docs: the ts blocks of the READMEs do not type-check (extracted to ${out})`)
-  process.exit(1)
+  return false
 }
-console.log(`docs: ${blocks.length} ts blocks in ${readmes.join(", ")} type-check`)
+return true
+}
+const counts = Object.keys(lines).map((line) => `${blocks.filter((block) => lineOf(block) === line).length} ${line}`)
+console.log(`docs: ${blocks.length} ts blocks (${counts.join(", ")}) in ${readmes.join(", ")} type-check`)
