@@ -10,7 +10,9 @@ export const shared: ViteUserConfig = {
       "@effect-kinesis/core": source("core"),
       "@effect-kinesis/writer": source("writer"),
       "@effect-kinesis/local": source("local"),
-      "@effect-kinesis/local-server": source("local-server")
+      "@effect-kinesis/local-server": source("local-server"),
+      "@effect-kinesis/writer-effect3": source("writer-effect3"),
+      "@effect-kinesis/local-effect3": source("local-effect3")
     }
   },
   test: {

@@ -57,58 +57,58 @@ for (const [line, out] of Object.entries(lines)) {
 if (failed) process.exit(1)
 
 function check(blocks, out) {
-rmSync(out, { recursive: true, force: true })
-mkdirSync(out, { recursive: true })
-const byFile = new Map()
-for (const block of blocks) {
-  const file = `${block.readme.replace(/[/\\.]/g, "_")}_L${block.firstLine}.ts`
-  byFile.set(file, block)
-  // `export {}` makes each block a module of its own, so two blocks may declare the same names.
-  writeFileSync(join(out, file), `${block.code}\nexport {}\n`)
-}
-writeFileSync(join(out, "package.json"), JSON.stringify({ type: "module", private: true }))
-writeFileSync(
-  join(out, "tsconfig.json"),
-  JSON.stringify(
-    {
-      compilerOptions: {
-        target: "ES2022",
-        lib: ["ES2023"],
-        module: "NodeNext",
-        moduleResolution: "NodeNext",
-        strict: true,
-        exactOptionalPropertyTypes: true,
-        noImplicitOverride: true,
-        noFallthroughCasesInSwitch: true,
-        skipLibCheck: true,
-        noEmit: true,
-        types: ["node"]
-      },
-      files: [...byFile.keys()]
-    },
-    null,
-    2
-  )
-)
-
-const tscBin = join(root, "node_modules", "typescript", "bin", "tsc")
-const tsc = spawnSync(process.execPath, [tscBin, "-p", out, "--pretty", "false"], { encoding: "utf8" })
-const output = `${tsc.stdout}${tsc.stderr}`
-if (tsc.status !== 0) {
-  // tsc names the extracted file: name the README and its line instead.
-  for (const line of output.split("\n")) {
-    const at = /^(?:.*[/\\])?([^/\\(]+\.ts)\((\d+),(\d+)\): (.*)$/.exec(line)
-    const block = at === null ? undefined : byFile.get(at[1])
-    if (block === undefined) {
-      if (line.trim() !== "") console.error(line)
-      continue
-    }
-    console.error(`${block.readme}:${block.firstLine + Number(at[2]) - 1}:${at[3]}: ${at[4]}`)
+  rmSync(out, { recursive: true, force: true })
+  mkdirSync(out, { recursive: true })
+  const byFile = new Map()
+  for (const block of blocks) {
+    const file = `${block.readme.replace(/[/\\.]/g, "_")}_L${block.firstLine}.ts`
+    byFile.set(file, block)
+    // `export {}` makes each block a module of its own, so two blocks may declare the same names.
+    writeFileSync(join(out, file), `${block.code}\nexport {}\n`)
   }
-  console.error(`docs: the ts blocks of the READMEs do not type-check (extracted to ${out})`)
-  return false
-}
-return true
+  writeFileSync(join(out, "package.json"), JSON.stringify({ type: "module", private: true }))
+  writeFileSync(
+    join(out, "tsconfig.json"),
+    JSON.stringify(
+      {
+        compilerOptions: {
+          target: "ES2022",
+          lib: ["ES2023"],
+          module: "NodeNext",
+          moduleResolution: "NodeNext",
+          strict: true,
+          exactOptionalPropertyTypes: true,
+          noImplicitOverride: true,
+          noFallthroughCasesInSwitch: true,
+          skipLibCheck: true,
+          noEmit: true,
+          types: ["node"]
+        },
+        files: [...byFile.keys()]
+      },
+      null,
+      2
+    )
+  )
+
+  const tscBin = join(root, "node_modules", "typescript", "bin", "tsc")
+  const tsc = spawnSync(process.execPath, [tscBin, "-p", out, "--pretty", "false"], { encoding: "utf8" })
+  const output = `${tsc.stdout}${tsc.stderr}`
+  if (tsc.status !== 0) {
+    // tsc names the extracted file: name the README and its line instead.
+    for (const line of output.split("\n")) {
+      const at = /^(?:.*[/\\])?([^/\\(]+\.ts)\((\d+),(\d+)\): (.*)$/.exec(line)
+      const block = at === null ? undefined : byFile.get(at[1])
+      if (block === undefined) {
+        if (line.trim() !== "") console.error(line)
+        continue
+      }
+      console.error(`${block.readme}:${block.firstLine + Number(at[2]) - 1}:${at[3]}: ${at[4]}`)
+    }
+    console.error(`docs: the ts blocks of the READMEs do not type-check (extracted to ${out})`)
+    return false
+  }
+  return true
 }
 const counts = Object.keys(lines).map((line) => `${blocks.filter((block) => lineOf(block) === line).length} ${line}`)
 console.log(`docs: ${blocks.length} ts blocks (${counts.join(", ")}) in ${readmes.join(", ")} type-check`)

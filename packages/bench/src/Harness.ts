@@ -4,7 +4,7 @@
  * says about itself decides its result; the read-back does.
  */
 import type { Shard } from "@aws-sdk/client-kinesis"
-import { type KinesisProxy, LocalKinesis } from "@effect-kinesis/local"
+import { type KinesisProxy, LocalKinesis } from "@effect-kinesis/local-effect3"
 import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"

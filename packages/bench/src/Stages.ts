@@ -9,7 +9,7 @@
  */
 import type { PutRecordsCommandInput, PutRecordsCommandOutput } from "@aws-sdk/client-kinesis"
 import { Batch, Record, ShardMap } from "@effect-kinesis/core"
-import { Kinesis, KinesisWriter } from "@effect-kinesis/writer"
+import { Kinesis, KinesisWriter } from "@effect-kinesis/writer-effect3"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Core from "./Core.js"

@@ -17,7 +17,7 @@
  * bytes counted in the time measured times that share.
  */
 import { Aggregation } from "@effect-kinesis/core"
-import type { KinesisProxy } from "@effect-kinesis/local"
+import type { KinesisProxy } from "@effect-kinesis/local-effect3"
 import type { Split } from "./Harness.js"
 import { type Case, SHARD_BYTES_PER_SECOND, SHARD_RECORDS_PER_SECOND } from "./Scenarios.js"
 

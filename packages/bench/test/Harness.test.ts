@@ -1,5 +1,5 @@
 import { KinesisClient, PutRecordsCommand } from "@aws-sdk/client-kinesis"
-import { LocalKinesis } from "@effect-kinesis/local"
+import { LocalKinesis } from "@effect-kinesis/local-effect3"
 import { describe, expect, it } from "@effect/vitest"
 import { NodeHttpHandler } from "@smithy/node-http-handler"
 import * as Effect from "effect/Effect"

@@ -4,18 +4,15 @@
  */
 import { Record } from "@effect-kinesis/core"
 import { Kinesis, type KinesisClientConfig, type Retry } from "@effect-kinesis/writer"
-import * as Args from "@effect/cli/Args"
-import * as Command from "@effect/cli/Command"
-import * as HelpDoc from "@effect/cli/HelpDoc"
-import * as Span from "@effect/cli/HelpDoc/Span"
-import * as Options from "@effect/cli/Options"
-import * as ValidationError from "@effect/cli/ValidationError"
+import { Argument, CliConfig, CliError, CliOutput, Command, Flag, GlobalFlag } from "effect/cli"
+import * as Console from "effect/Console"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
-import * as Either from "effect/Either"
 import * as Option from "effect/Option"
+import * as Result from "effect/Result"
 import * as Schedule from "effect/Schedule"
 import * as Get from "./Get.js"
+import * as Help from "./Help.js"
 import * as Input from "./Input.js"
 import * as Local from "./Local.js"
 import * as Outcome from "./Outcome.js"
@@ -23,57 +20,61 @@ import * as Output from "./Output.js"
 import * as Put from "./Put.js"
 import * as Units from "./Units.js"
 
-const parsed = (name: string, parse: (text: string) => Either.Either<number, string>) => (text: string) =>
-  Either.match(parse(text), {
-    onLeft: (reason) => Effect.fail(ValidationError.invalidValue(HelpDoc.p(`--${name}: ${reason}`))),
-    onRight: Effect.succeed
+const parsed = (name: string, parse: (text: string) => Result.Result<number, string>) => (text: string) =>
+  Result.match(parse(text), {
+    onFailure: (reason) => Effect.fail(new CliError.ValidationError({ message: `--${name}: ${reason}` })),
+    onSuccess: Effect.succeed
   })
 
 const duration = (name: string, description: string) =>
-  Options.text(name).pipe(
-    Options.withPseudoName("DURATION"),
-    Options.withDescription(description),
-    Options.mapEffect(parsed(name, Units.parseDuration)),
-    Options.optional
+  Flag.String(name).pipe(
+    Flag.withMetavar("DURATION"),
+    Flag.withDescription(description),
+    Flag.mapEffect(parsed(name, Units.parseDuration)),
+    Flag.optional
   )
 
 const size = (name: string, description: string) =>
-  Options.text(name).pipe(
-    Options.withPseudoName("SIZE"),
-    Options.withDescription(description),
-    Options.mapEffect(parsed(name, Units.parseSize)),
-    Options.optional
+  Flag.String(name).pipe(
+    Flag.withMetavar("SIZE"),
+    Flag.withDescription(description),
+    Flag.mapEffect(parsed(name, Units.parseSize)),
+    Flag.optional
   )
 
 const integer = (name: string, description: string) =>
-  Options.integer(name).pipe(Options.withDescription(description), Options.optional)
+  Flag.Int(name).pipe(Flag.withMetavar("N"), Flag.withDescription(description), Flag.optional)
 
-const flag = (name: string, description: string) => Options.boolean(name).pipe(Options.withDescription(description))
+// A switch: present or not. effect/cli would also read `--no-NAME` as its opposite, which no switch here needs.
+const flag = (name: string, description: string) =>
+  Flag.Boolean(name).pipe(Flag.withoutNegation, Flag.withDescription(description), Flag.withDefault(false))
 
-const stream = Options.text("stream").pipe(
-  Options.withAlias("s"),
-  Options.withPseudoName("NAME|ARN"),
-  Options.withDescription("The stream: its name, or its ARN (arn:aws:kinesis:REGION:ACCOUNT:stream/NAME).")
+const stream = Flag.String("stream").pipe(
+  Flag.withAlias("s"),
+  Flag.withMetavar("NAME|ARN"),
+  Flag.withDescription("The stream: its name, or its ARN (arn:aws:kinesis:REGION:ACCOUNT:stream/NAME).")
 )
 
 const connection = {
-  region: Options.text("region").pipe(
-    Options.withDescription("The AWS region (default: AWS_REGION, or the profile's region)."),
-    Options.optional
+  region: Flag.String("region").pipe(
+    Flag.withMetavar("REGION"),
+    Flag.withDescription("The AWS region (default: AWS_REGION, or the profile's region)."),
+    Flag.optional
   ),
-  endpoint: Options.text("endpoint").pipe(
-    Options.withPseudoName("URL"),
-    Options.withDescription(
+  endpoint: Flag.String("endpoint").pipe(
+    Flag.withMetavar("URL"),
+    Flag.withDescription(
       "A Kinesis endpoint of your own: LocalStack, kinesis-mock, kinesis-local (http:// is spoken in HTTP/1.1)."
     ),
-    Options.optional
+    Flag.optional
   ),
-  profile: Options.text("profile").pipe(
-    Options.withDescription(
+  profile: Flag.String("profile").pipe(
+    Flag.withMetavar("NAME"),
+    Flag.withDescription(
       "A profile of ~/.aws/config and ~/.aws/credentials (default: AWS_PROFILE, then the SDK's default " +
         "credential chain: environment, SSO, web identity, container and instance roles)."
     ),
-    Options.optional
+    Flag.optional
   ),
   local: flag(
     "local",
@@ -118,7 +119,7 @@ const optionalField = <K extends string, A>(key: K, value: Option.Option<A>): { 
 // Runs a program and makes its status the process's; usage mistakes and setup failures exit 2.
 const exitWith = <E>(program: Effect.Effect<number, E>) =>
   program.pipe(
-    Effect.catchAll((error) =>
+    Effect.catch((error) =>
       Effect.sync(() => {
         process.stderr.write(`kinesis-writer: ${error instanceof Error ? error.message : String(error)}\n`)
         return Outcome.FAILED
@@ -161,12 +162,13 @@ const writerOptions = {
     "no-shard-aware",
     "Do not read the shard map nor pace each shard to its limits (shardAware: false)."
   ),
-  shardCapacity: Options.float("shard-capacity").pipe(
-    Options.withDescription(
+  shardCapacity: Flag.Finite("shard-capacity").pipe(
+    Flag.withMetavar("FRACTION"),
+    Flag.withDescription(
       "The fraction (0 to 1) of each shard's write limits to aim for, below 1 when other producers share the " +
         "stream (default 1)."
     ),
-    Options.optional
+    Flag.optional
   ),
   shardMapRefresh: duration("shard-map-refresh", "How often the shard map is read again (default 1m)."),
   aggregate: flag(
@@ -181,39 +183,45 @@ const put = Command.make(
   {
     stream,
     ...connection,
-    files: Args.text({ name: "FILE" }).pipe(
-      Args.withDescription("Files of newline-delimited records, read in turn; - is standard input (the default)."),
-      Args.repeated
+    files: Argument.String("FILE").pipe(
+      Argument.withDescription("Files of newline-delimited records, read in turn; - is standard input (the default)."),
+      Argument.variadic()
     ),
-    format: Options.choice("format", Input.formats).pipe(
-      Options.withDescription(
+    format: Flag.Literals("format", Input.formats).pipe(
+      Flag.withMetavar(Input.formats.join(" | ")),
+      Flag.withDescription(
         "json: each line must be valid JSON and is sent as written; text: each line as it is; base64: each line " +
           "is the base64 of the record's bytes. Default: json."
       ),
-      Options.withDefault("json" as const)
+      Flag.withDefault("json" as const)
     ),
-    key: Options.text("key").pipe(Options.withDescription("One partition key for every record."), Options.optional),
-    keyField: Options.text("key-field").pipe(
-      Options.withPseudoName("PATH"),
-      Options.withDescription(
+    key: Flag.String("key").pipe(
+      Flag.withMetavar("KEY"),
+      Flag.withDescription("One partition key for every record."),
+      Flag.optional
+    ),
+    keyField: Flag.String("key-field").pipe(
+      Flag.withMetavar("PATH"),
+      Flag.withDescription(
         "The JSON field holding each record's partition key, a dotted path such as user.id (--format json). " +
           "Without --key or --key-field: a random key per record, spreading records evenly over the shards."
       ),
-      Options.optional
+      Flag.optional
     ),
-    explicitHashKeyField: Options.text("explicit-hash-key-field").pipe(
-      Options.withPseudoName("PATH"),
-      Options.withDescription(
+    explicitHashKeyField: Flag.String("explicit-hash-key-field").pipe(
+      Flag.withMetavar("PATH"),
+      Flag.withDescription(
         "The JSON field holding each record's explicit hash key (a decimal string, 0 to 2^128 - 1), which " +
           "chooses the shard directly (--format json)."
       ),
-      Options.optional
+      Flag.optional
     ),
     strict: flag("strict", "Stop at the first bad line (what was read before it is still sent)."),
     quiet: flag("quiet", "No progress line; bad lines, warnings and the summary still print."),
-    shards: Options.integer("shards").pipe(
-      Options.withDescription("With --local: the shards of the stream when put creates it (default 4)."),
-      Options.withDefault(4)
+    shards: Flag.Int("shards").pipe(
+      Flag.withMetavar("N"),
+      Flag.withDescription("With --local: the shards of the stream when put creates it (default 4)."),
+      Flag.withDefault(4)
     ),
     ...writerOptions
   },
@@ -296,42 +304,45 @@ const put = Command.make(
 ))
 
 // The default retry schedule, given up `ttl` after a record's first failure.
-const recordTtl = (millis: number) =>
+const recordTtl = (millis: number): Schedule.Schedule<unknown, Retry.RetryInput> =>
   Schedule.exponential("100 millis", 2).pipe(
-    Schedule.modifyDelay((delay) => Duration.min(delay, Duration.seconds(1))),
+    Schedule.modifyDelay(({ duration }) => Effect.succeed(Duration.min(duration, Duration.seconds(1)))),
     Schedule.jittered,
-    Schedule.upTo(Duration.millis(millis))
-  ) satisfies Schedule.Schedule<unknown, Retry.RetryInput>
+    Schedule.upTo({ duration: Duration.millis(millis) })
+  )
 
 const get = Command.make(
   "get",
   {
     stream,
     ...connection,
-    from: Options.choice("from", Get.froms).pipe(
-      Options.withDescription(
+    from: Flag.Literals("from", Get.froms).pipe(
+      Flag.withMetavar(Get.froms.join(" | ")),
+      Flag.withDescription(
         "Where to start in each shard: its oldest record, new records only (with --follow), or the first record " +
           "that arrived at --timestamp or later. Default: trim-horizon."
       ),
-      Options.withDefault("trim-horizon" as const)
+      Flag.withDefault("trim-horizon" as const)
     ),
-    timestamp: Options.date("timestamp").pipe(
-      Options.withDescription("With --from at-timestamp: an ISO 8601 date and time, such as 2025-01-31T12:00:00Z."),
-      Options.optional
+    timestamp: Flag.Date("timestamp").pipe(
+      Flag.withMetavar("DATE"),
+      Flag.withDescription("With --from at-timestamp: an ISO 8601 date and time, such as 2025-01-31T12:00:00Z."),
+      Flag.optional
     ),
-    limit: Options.integer("limit").pipe(
-      Options.withPseudoName("N"),
-      Options.withDescription("Stop after N records."),
-      Options.optional
+    limit: Flag.Int("limit").pipe(
+      Flag.withMetavar("N"),
+      Flag.withDescription("Stop after N records."),
+      Flag.optional
     ),
     follow: flag("follow", "Keep reading new records as they arrive (and new shards), until Ctrl-C or --limit."),
-    format: Options.choice("format", Output.formats).pipe(
-      Options.withDescription(
+    format: Flag.Literals("format", Output.formats).pipe(
+      Flag.withMetavar(Output.formats.join(" | ")),
+      Flag.withDescription(
         "text: each record's data as UTF-8; base64: its bytes in base64; json: {shardId, sequenceNumber, " +
           "subSequenceNumber (inside an aggregate), partitionKey, explicitHashKey, arrivalTime, data (UTF-8) or " +
           "base64}. Default: text."
       ),
-      Options.withDefault("text" as const)
+      Flag.withDefault("text" as const)
     )
   },
   (flags) =>
@@ -362,11 +373,11 @@ const get = Command.make(
 const start = Command.make(
   "start",
   {
-    idle: Options.text("idle").pipe(
-      Options.withPseudoName("DURATION"),
-      Options.withDescription("Stop after this long without a request (default 30m)."),
-      Options.mapEffect(parsed("idle", Units.parseDuration)),
-      Options.withDefault(Local.DEFAULT_IDLE_MILLIS)
+    idle: Flag.String("idle").pipe(
+      Flag.withMetavar("DURATION"),
+      Flag.withDescription("Stop after this long without a request (default 30m)."),
+      Flag.mapEffect(parsed("idle", Units.parseDuration)),
+      Flag.withDefault(Local.DEFAULT_IDLE_MILLIS)
     )
   },
   ({ idle }) =>
@@ -413,69 +424,36 @@ export const command = Command.make("kinesis-writer").pipe(
   Command.withSubcommands([put, get, local])
 )
 
-const entry = (usageLine: string, description: string): [Span.Span, HelpDoc.HelpDoc] => [
-  Span.code(usageLine),
-  HelpDoc.p(description)
-]
+// Help and refusals as `Help` writes them: the root's own page, each command's options one a line, and a refused
+// command line told on standard error without the whole page.
+const presenter = (version: string): CliOutput.Presenter => ({
+  present: (event) => {
+    switch (event._tag) {
+      case "Help":
+        return Console.log(
+          event.commandPath.length <= 1 ?
+            Help.root(version, Help.styleFor(process.stdout)) :
+            Help.command(event.helpDoc, Help.styleFor(process.stdout))
+        )
+      case "InvalidInvocation":
+        return Console.error(Help.refusal(event.errors, event.commandPath))
+      case "Version":
+        return Console.log(version)
+    }
+  }
+})
+
+/** The exit status of a command line that effect/cli refused (2), or answered with help alone (0). */
+export const refusedStatus = (error: CliError.CliError): number =>
+  error._tag === "ShowHelp" && error.errors.length === 0 ? Outcome.OK : Outcome.FAILED
 
 /**
- * The help of `kinesis-writer` itself: each command in a line and what it does, the exit statuses, and where each
- * command's options are described (`kinesis-writer COMMAND --help`, written by @effect/cli from the options).
+ * Runs the command line on the process's arguments. The commands set the exit status; a command line effect/cli
+ * refused (an unknown option, a missing or bad value) fails with its `CliError`, already told on standard error.
+ * Only --help and --version are built in: no wizard, completions or log level.
  */
-export const help = (version: string): HelpDoc.HelpDoc =>
-  HelpDoc.blocks([
-    HelpDoc.h1(Span.code("kinesis-writer")),
-    HelpDoc.p(
-      `kinesis-writer ${version} -- pipes newline-delimited records into a Kinesis data stream, and reads them back`
-    ),
-    HelpDoc.h1("USAGE"),
-    HelpDoc.p("$ kinesis-writer put --stream NAME|ARN [OPTIONS] [FILE...]"),
-    HelpDoc.p(
-      "$ kinesis-writer get --stream NAME|ARN [--from trim-horizon|latest|at-timestamp] [--limit N] [--follow]"
-    ),
-    HelpDoc.p("$ kinesis-writer local start|stop|status"),
-    HelpDoc.h1("COMMANDS"),
-    HelpDoc.descriptionList([
-      entry(
-        "put",
-        "Writes newline-delimited records (--format json, text or base64) from files or standard input to the " +
-          "stream: batched within every Kinesis limit, retried, paced per shard, memory bounded whatever the input's " +
-          "size. Partition keys from a JSON field (--key-field user.id), one --key, or random. Progress on standard " +
-          "error, redrawn in place on a terminal; a summary at the end. Bad lines are reported as FILE:LINE and " +
-          "skipped (--strict: stop at the first). Ctrl-C stops reading and drains what was taken."
-      ),
-      entry(
-        "get",
-        "Reads the stream back, one line per record (aggregated records unpacked): --format text, base64, or json " +
-          "with key, shard and sequence number; --follow keeps reading."
-      ),
-      entry(
-        "local",
-        "The embedded Kinesis behind --local: kinesalite with AWS's per-shard limits, in the background on " +
-          "127.0.0.1, started by the first command that needs it; local stop ends it."
-      )
-    ]),
-    HelpDoc.h1("CONNECTION (put and get)"),
-    HelpDoc.descriptionList([
-      entry("--region REGION", "The AWS region (default: AWS_REGION, or the profile's)."),
-      entry("--profile NAME", "A profile of ~/.aws/config (default: AWS_PROFILE, then the SDK's credential chain)."),
-      entry("--endpoint URL", "A Kinesis endpoint of your own (LocalStack, kinesis-mock, kinesis-local)."),
-      entry("--local", "The embedded Kinesis; put creates the stream (--shards, default 4). No AWS account needed.")
-    ]),
-    HelpDoc.h1("EXIT STATUS (put)"),
-    HelpDoc.descriptionList([
-      entry("0", "Every line was stored."),
-      entry("1", "Bad lines were skipped (or --strict stopped at one); every good line taken was stored."),
-      entry("2", "Records were not stored, or the run could not start (bad options, unreadable file, no stream)."),
-      entry("130", "Ctrl-C stopped the reading and every record taken was stored (143: SIGTERM).")
-    ]),
-    HelpDoc.h1("MORE"),
-    HelpDoc.p(
-      "kinesis-writer put --help, get --help and local --help describe every option, the writer's included " +
-        "(--linger, --max-in-flight, --max-batch-records, --ordered, ...; as in @effect-kinesis/writer)."
-    ),
-    HelpDoc.p("kinesis-writer --version prints the version.")
-  ])
-
-/** Runs the command line on `argv` (as `process.argv`: the runtime and the script first). */
-export const run = (version: string) => Command.run(command, { name: "kinesis-writer", version })
+export const run = (version: string) =>
+  Command.run(command, { version }).pipe(
+    Effect.provideService(CliConfig.CliConfig, CliConfig.make({ builtIns: [GlobalFlag.Help, GlobalFlag.Version] })),
+    Effect.provideService(CliOutput.Presenter, presenter(version))
+  )

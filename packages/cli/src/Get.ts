@@ -3,7 +3,7 @@
  * does), shard after shard with parents before their children. Without `--follow` it stops once every shard is
  * read to its end; with it, it polls for new records (and new shards) until Ctrl-C or `--limit`.
  */
-import { StreamReader } from "@effect-kinesis/local"
+import { StreamReader } from "@effect-kinesis/local-server"
 import { Kinesis, Retry } from "@effect-kinesis/writer"
 import * as Effect from "effect/Effect"
 import type { Writable } from "node:stream"
@@ -45,7 +45,7 @@ export const run = (config: Config): Effect.Effect<number, never, Kinesis> => {
   const out = config.out ?? process.stdout
   const warn = config.err ?? ((text: string) => process.stderr.write(`${text}\n`))
   const write = (text: string) =>
-    Effect.async<void>((resume) => {
+    Effect.callback<void>((resume) => {
       if (out.write(text)) resume(Effect.void)
       else out.once("drain", () => resume(Effect.void))
     })
@@ -87,7 +87,7 @@ export const run = (config: Config): Effect.Effect<number, never, Kinesis> => {
     }
   }).pipe(
     Effect.scoped,
-    Effect.catchAll((error) =>
+    Effect.catch((error) =>
       Effect.sync(() => {
         warn(
           error.code === "ResourceNotFoundException" ?

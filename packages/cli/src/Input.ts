@@ -7,7 +7,7 @@
  * Pure: the random key is passed in.
  */
 import { Record } from "@effect-kinesis/core"
-import * as Either from "effect/Either"
+import * as Result from "effect/Result"
 import { Buffer } from "node:buffer"
 
 /** How lines are read. */
@@ -68,18 +68,18 @@ const lookup = (value: unknown, path: ReadonlyArray<string>): unknown => {
 }
 
 // A key field's value as a string: strings as they are, numbers and booleans as JSON writes them.
-const keyOf = (value: unknown, field: string): Either.Either<string, string> => {
-  if (typeof value === "string") return Either.right(value)
-  if (typeof value === "number" || typeof value === "boolean") return Either.right(String(value))
-  if (value === undefined) return Either.left(`no field ${field}`)
-  return Either.left(`field ${field} is ${value === null ? "null" : Array.isArray(value) ? "an array" : "an object"}`)
+const keyOf = (value: unknown, field: string): Result.Result<string, string> => {
+  if (typeof value === "string") return Result.succeed(value)
+  if (typeof value === "number" || typeof value === "boolean") return Result.succeed(String(value))
+  if (value === undefined) return Result.fail(`no field ${field}`)
+  return Result.fail(`field ${field} is ${value === null ? "null" : Array.isArray(value) ? "an array" : "an object"}`)
 }
 
-const hashKeyOf = (value: unknown, field: string): Either.Either<string, string> => {
-  if (typeof value === "string") return Either.right(value)
-  if (typeof value === "number" && Number.isSafeInteger(value) && value >= 0) return Either.right(String(value))
-  if (value === undefined) return Either.left(`no field ${field}`)
-  return Either.left(`field ${field} must be a string of decimal digits (numbers lose digits beyond 2^53)`)
+const hashKeyOf = (value: unknown, field: string): Result.Result<string, string> => {
+  if (typeof value === "string") return Result.succeed(value)
+  if (typeof value === "number" && Number.isSafeInteger(value) && value >= 0) return Result.succeed(String(value))
+  if (value === undefined) return Result.fail(`no field ${field}`)
+  return Result.fail(`field ${field} must be a string of decimal digits (numbers lose digits beyond 2^53)`)
 }
 
 /** Turns one line (without its newline) into a record for the writer, or says why it can not be one. */
@@ -99,14 +99,14 @@ export const parse = (options: Options, line: Uint8Array, randomKey: () => strin
     }
     if (options.keyField !== undefined) {
       const key = keyOf(lookup(value, options.keyField), options.keyField.join("."))
-      if (Either.isLeft(key)) return bad(key.left)
-      partitionKey = key.right
+      if (Result.isFailure(key)) return bad(key.failure)
+      partitionKey = key.success
     }
     if (options.explicitHashKeyField !== undefined) {
       const field = options.explicitHashKeyField.join(".")
       const hashKey = hashKeyOf(lookup(value, options.explicitHashKeyField), field)
-      if (Either.isLeft(hashKey)) return bad(hashKey.left)
-      explicitHashKey = hashKey.right
+      if (Result.isFailure(hashKey)) return bad(hashKey.failure)
+      explicitHashKey = hashKey.success
     }
   } else if (options.format === "base64") {
     const text = Buffer.from(line.buffer, line.byteOffset, line.length).toString("latin1").trim()

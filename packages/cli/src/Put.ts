@@ -10,15 +10,15 @@
 import { DescribeStreamSummaryCommand } from "@aws-sdk/client-kinesis"
 import { InvalidOptions, Kinesis, KinesisWriter, type RecordFailed } from "@effect-kinesis/writer"
 import * as Cause from "effect/Cause"
-import * as Chunk from "effect/Chunk"
 import * as Data from "effect/Data"
 import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
 import * as Logger from "effect/Logger"
-import * as LogLevel from "effect/LogLevel"
+import type * as LogLevel from "effect/LogLevel"
 import * as Option from "effect/Option"
+import * as References from "effect/References"
 import * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import * as fs from "node:fs"
@@ -94,8 +94,8 @@ const listenToSignals = Effect.gen(function*() {
   const again = yield* Deferred.make<void>()
   let signalled = false
   const onSignal = (signal: "SIGINT" | "SIGTERM") => () => {
-    if (signalled) Deferred.unsafeDone(again, Exit.void)
-    else Deferred.unsafeDone(first, Exit.succeed(signal))
+    if (signalled) Deferred.doneUnsafe(again, Exit.void)
+    else Deferred.doneUnsafe(first, Exit.succeed(signal))
     signalled = true
   }
   const onInt = onSignal("SIGINT")
@@ -141,7 +141,7 @@ export const checkStream = (stream: string): Effect.Effect<void, string, Kinesis
         { abortSignal }
       )).pipe(
         Effect.asVoid,
-        Effect.catchAll((error) => {
+        Effect.catch((error) => {
           if (/^Region (is missing|not accepted)/.test(error.detail)) {
             return Effect.fail(
               `no AWS region: give --region, set AWS_REGION, or use a profile that has one (${error.detail})`
@@ -159,13 +159,16 @@ export const checkStream = (stream: string): Effect.Effect<void, string, Kinesis
 const messageText = (message: unknown): string =>
   Array.isArray(message) ? message.map(String).join(" ") : String(message)
 
+// Levels as the command has always printed them (`warning:`, not Effect 4's `Warn`).
+const levelText = (level: LogLevel.LogLevel): string => (level === "Warn" ? "warning" : level.toLowerCase())
+
 /** Runs `put`; gives its exit status. Everything it says goes to standard error. */
 export const run = (config: Config): Effect.Effect<number, never, Kinesis> => {
   const terminal = config.terminal ?? Status.stderr
   // Messages go straight to standard error until the status line exists, then through it.
   let print = (text: string) => terminal.write(`${text}\n`)
   const logger = Logger.make(({ logLevel, message }) =>
-    print(`kinesis-writer: ${logLevel._tag.toLowerCase()}: ${messageText(message)}`)
+    print(`kinesis-writer: ${levelText(logLevel)}: ${messageText(message)}`)
   )
   const inputs = config.inputs.length === 0 ? ["-"] : config.inputs
   const stream = config.writer.stream
@@ -198,9 +201,9 @@ export const run = (config: Config): Effect.Effect<number, never, Kinesis> => {
     const signals = yield* listenToSignals
     const source = yield* Status.fromMetrics(stream, counters)
     const writerScope = yield* Scope.make()
-    const made = yield* Scope.extend(KinesisWriter.make(config.writer), writerScope).pipe(
+    const made = yield* Scope.provide(KinesisWriter.make(config.writer), writerScope).pipe(
       Effect.map(Option.some),
-      Effect.catchAllDefect((defect) =>
+      Effect.catchDefect((defect) =>
         defect instanceof InvalidOptions ?
           Effect.as(Effect.sync(() => print(`kinesis-writer: ${defect.message}`)), Option.none()) :
           Effect.die(defect)
@@ -248,7 +251,7 @@ export const run = (config: Config): Effect.Effect<number, never, Kinesis> => {
           Stream.concat(Stream.sync(() => Lines.end(splitter))),
           Stream.flatMap((pieces) => {
             const { entries, stop } = take(input, pieces)
-            const taken = Stream.fromChunk(Chunk.unsafeFromArray(entries))
+            const taken = Stream.fromArray(entries)
             return stop === undefined ? taken : Stream.concat(taken, Stream.fail(stop))
           })
         )
@@ -257,7 +260,7 @@ export const run = (config: Config): Effect.Effect<number, never, Kinesis> => {
     if (inputs.includes("-") && process.stdin.isTTY === true) {
       print("kinesis-writer: reading standard input (Ctrl-D ends it)")
     }
-    const reading = yield* Effect.fork(
+    const reading = yield* Effect.forkChild(
       Stream.fromIterable(inputs).pipe(Stream.flatMap(entriesOf), Stream.run(writer.sink))
     )
     const ended = yield* Effect.raceFirst(
@@ -268,14 +271,15 @@ export const run = (config: Config): Effect.Effect<number, never, Kinesis> => {
     if (ended._tag === "Signal") {
       yield* Fiber.interrupt(reading)
       stop = { _tag: "Signal", signal: ended.signal }
-      const held = (yield* writer.stats).bufferedRecords
+      // Reading has stopped: the writer takes nothing more, so this count is the one the summary gives too.
+      const { accepted, bufferedRecords } = yield* writer.stats
       print(
-        `kinesis-writer: ${ended.signal === "SIGINT" ? "Ctrl-C" : "SIGTERM"}: reading stopped; draining ${
-          Units.plural(held, "record")
-        } taken (Ctrl-C again to stop waiting)`
+        `kinesis-writer: ${ended.signal === "SIGINT" ? "Ctrl-C" : "SIGTERM"}: reading stopped; draining the ${
+          Units.plural(accepted, "record")
+        } taken (${Units.count(bufferedRecords)} not yet stored; Ctrl-C again to stop waiting)`
       )
     } else if (Exit.isFailure(ended.exit)) {
-      const error = Cause.failureOption(ended.exit.cause)
+      const error = Cause.findErrorOption(ended.exit.cause)
       if (Option.isNone(error)) return yield* Effect.failCause(ended.exit.cause as Cause.Cause<never>)
       stop = error.value._tag === "StrictStop" ?
         { _tag: "Strict", where: error.value.where, reason: error.value.reason } :
@@ -283,22 +287,23 @@ export const run = (config: Config): Effect.Effect<number, never, Kinesis> => {
     }
 
     const drained = yield* Effect.raceFirst(
-      Effect.map(Effect.either(writer.flush), (result) => ({ _tag: "Flushed" as const, result })),
+      Effect.map(Effect.result(writer.flush), (result) => ({ _tag: "Flushed" as const, result })),
       Effect.as(Deferred.await(signals.again), { _tag: "Abandoned" as const })
     )
     let failures: ReadonlyArray<RecordFailed> = []
     let unlisted = 0
     let abandoned = 0
     if (drained._tag === "Flushed") {
-      if (drained.result._tag === "Left") {
-        failures = drained.result.left.failures
-        unlisted = drained.result.left.unlisted
+      if (drained.result._tag === "Failure") {
+        failures = drained.result.failure.failures
+        unlisted = drained.result.failure.unlisted
       }
-      yield* Scope.close(writerScope, Exit.void)
-    } else {
-      abandoned = (yield* writer.stats).bufferedRecords
     }
-    const final = yield* source
+    const stats = yield* writer.stats
+    if (drained._tag === "Flushed") yield* Scope.close(writerScope, Exit.void)
+    else abandoned = stats.bufferedRecords
+    // Records taken as the writer counts them: its metrics report them once per request, so they may lag.
+    const final = { ...(yield* source), taken: stats.accepted }
     yield* display.stop
     const groups = Outcome.groupFailures(failures)
     if (unlisted > 0) {
@@ -312,10 +317,10 @@ export const run = (config: Config): Effect.Effect<number, never, Kinesis> => {
 
   return program.pipe(
     Effect.scoped,
-    Effect.provide(Logger.replace(Logger.defaultLogger, logger)),
+    Effect.provide(Logger.layer([logger])),
     // The writer's batch log is Debug, shown while the minimum is Info; otherwise only warnings and errors.
-    Logger.withMinimumLogLevel(config.writer.logBatches === true ? LogLevel.Info : LogLevel.Warning),
-    Effect.catchAllCause((cause) =>
+    Effect.provideService(References.MinimumLogLevel, config.writer.logBatches === true ? "Info" : "Warn"),
+    Effect.catchCause((cause) =>
       Effect.sync(() => {
         print(`kinesis-writer: ${Cause.pretty(cause)}`)
         return Outcome.FAILED

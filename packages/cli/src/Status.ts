@@ -7,7 +7,6 @@
 import { Metrics } from "@effect-kinesis/writer"
 import * as Effect from "effect/Effect"
 import * as Metric from "effect/Metric"
-import * as MetricState from "effect/MetricState"
 import type * as Scope from "effect/Scope"
 import * as Progress from "./Progress.js"
 
@@ -29,15 +28,14 @@ export const streamName = (stream: string): string =>
 const totals = (stream: string) =>
   Effect.map(Metric.snapshot, (pairs) => {
     const sums = new Map<string, number>()
-    for (const { metricKey, metricState } of pairs) {
-      const ours = metricKey.tags.some((tag) => tag.key === Metrics.Attributes.destination && tag.value === stream)
-      if (!ours) continue
-      const value = MetricState.isCounterState(metricState) ?
-        Number(metricState.count) :
-        MetricState.isHistogramState(metricState) ?
-        metricState.count :
+    for (const metric of pairs) {
+      if (metric.attributes?.[Metrics.Attributes.destination] !== stream) continue
+      const value = metric.type === "Counter" ?
+        Number(metric.state.count) :
+        metric.type === "Histogram" ?
+        metric.state.count :
         0
-      sums.set(metricKey.name, (sums.get(metricKey.name) ?? 0) + value)
+      sums.set(metric.id, (sums.get(metric.id) ?? 0) + value)
     }
     return (name: string) => sums.get(name) ?? 0
   })
@@ -158,7 +156,7 @@ export const start = (
       stopped = true
     })
 
-    if (!stopped) yield* Effect.forkScoped(Effect.forever(Effect.zipRight(Effect.sleep(interval), draw)))
+    if (!stopped) yield* Effect.forkScoped(Effect.forever(Effect.andThen(Effect.sleep(interval), draw)))
     yield* Effect.addFinalizer(() => stop)
     return { print, draw, stop }
   })

@@ -5,18 +5,18 @@
  * Pure: text in, numbers out, and back.
  */
 import { Units as CoreUnits } from "@effect-kinesis/core"
-import * as Either from "effect/Either"
+import * as Result from "effect/Result"
 
 /** Milliseconds of `250ms`, `2s`, `1.5 seconds`, `1m`, `100 millis` or a bare number of milliseconds. */
-export const parseDuration = (text: string): Either.Either<number, string> => {
+export const parseDuration = (text: string): Result.Result<number, string> => {
   const parsed = CoreUnits.parseDuration(text)
-  return CoreUnits.isUnreadable(parsed) ? Either.left(parsed.reason) : Either.right(parsed)
+  return CoreUnits.isUnreadable(parsed) ? Result.fail(parsed.reason) : Result.succeed(parsed)
 }
 
 /** Bytes of `1048576`, `512KiB`, `5MiB`, `1MB` (powers of 1,000) or `1M` (powers of 1,024), rounded down. */
-export const parseSize = (text: string): Either.Either<number, string> => {
+export const parseSize = (text: string): Result.Result<number, string> => {
   const parsed = CoreUnits.parseSize(text)
-  return CoreUnits.isUnreadable(parsed) ? Either.left(parsed.reason) : Either.right(parsed)
+  return CoreUnits.isUnreadable(parsed) ? Result.fail(parsed.reason) : Result.succeed(parsed)
 }
 
 const grouped = new Intl.NumberFormat("en-US", { maximumFractionDigits: 0 })

@@ -3,6 +3,7 @@
  */
 export * as Cli from "./Cli.js"
 export * as Get from "./Get.js"
+export * as Help from "./Help.js"
 export * as Input from "./Input.js"
 export * as Lines from "./Lines.js"
 export * as Local from "./Local.js"

@@ -38,7 +38,7 @@ const main = Effect.gen(function*() {
 const fiber = Effect.runFork(main)
 for (const signal of ["SIGTERM", "SIGINT"] as const) process.once(signal, () => Effect.runFork(Fiber.interrupt(fiber)))
 fiber.addObserver((exit) => {
-  if (exit._tag === "Failure" && !Cause.isInterruptedOnly(exit.cause)) {
+  if (exit._tag === "Failure" && !Cause.hasInterruptsOnly(exit.cause)) {
     console.error(Cause.pretty(exit.cause))
     process.exitCode = 1
   }

@@ -7,13 +7,21 @@ import * as os from "node:os"
 import * as path from "node:path"
 import { fileURLToPath } from "node:url"
 
-// The command as a user runs it: the bin that `npm ci && npm run build` links.
+// The command as a user runs it: the bin that `npm ci && npm run build` links, of this package (another package
+// of the workspace may declare the same bin name).
 const root = fileURLToPath(new URL("../../../", import.meta.url))
-const bin = path.join(root, "node_modules", ".bin", "kinesis-writer")
+const manifest = JSON.parse(fs.readFileSync(new URL("../package.json", import.meta.url), "utf8")) as {
+  readonly name: string
+  readonly bin: { readonly "kinesis-writer": string }
+}
+const bin = path.join(root, "node_modules", manifest.name, manifest.bin["kinesis-writer"])
+const built = fileURLToPath(new URL("../dist/bin.js", import.meta.url))
 
 const work = fs.mkdtempSync(path.join(os.tmpdir(), "kinesis-writer-test-"))
 const env: NodeJS.ProcessEnv = {
   ...process.env,
+  // The bin's `#!/usr/bin/env node` finds the Node running the tests (Effect 4 needs 22.19 or later).
+  PATH: [path.dirname(process.execPath), process.env.PATH].join(path.delimiter),
   // A background embedded Kinesis of this test's own, stopped at the end.
   KINESIS_WRITER_HOME: path.join(work, "home"),
   AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true"
@@ -99,7 +107,7 @@ const storedIn = (stderr: string) => Number(/^([\d,]+) records? stored in stream
 beforeAll(() => {
   // The bin must be linked before the build: npm links only files that exist when it installs.
   expect(fs.existsSync(bin), `${bin} is missing: npm ci links it`).toBe(true)
-  expect(fs.existsSync(path.join(root, "packages/cli/dist/bin.js")), "build first (npx tsc -b)").toBe(true)
+  expect(fs.existsSync(built), "build first (npx tsc -b)").toBe(true)
 })
 
 afterAll(async () => {
@@ -254,7 +262,13 @@ describe("kinesis-writer", () => {
       expect(put.stderr).toContain("kinesis-writer: Ctrl-C: reading stopped; draining")
       expect(put.stderr).toMatch(/Ctrl-C: reading stopped after [\d,]+ lines; the [\d,]+ records taken were drained/)
       expect(put.stderr).toContain("exit       130: interrupted; every record taken was stored")
+      // The drain line and the summary count the same records taken.
+      const draining = /draining the ([\d,]+) records? taken/.exec(put.stderr)?.[1]
+      const drained = /the ([\d,]+) records? taken were drained/.exec(put.stderr)?.[1]
+      expect(draining, put.stderr).toBeDefined()
+      expect(draining).toBe(drained)
       const stored = storedIn(put.stderr)
+      expect(Number(drained?.replace(/,/g, ""))).toBe(stored)
       expect(stored).toBeGreaterThan(0)
       expect(stored).toBeLessThan(10_000)
       const get = yield* kinesisWriter(["get", "--local", "--stream", "interrupted"])
@@ -324,6 +338,42 @@ describe("kinesis-writer", () => {
         expect(get.stdout).toContain(option)
       }
     }), 60_000)
+
+  it.live(
+    "each command's --help fits a screen, with no filler, and local's shows only its own commands",
+    () =>
+      Effect.gen(function*() {
+        for (const command of [["put"], ["get"], ["local"], ["local", "start"]]) {
+          const help = yield* kinesisWriter([...command, "--help"])
+          expect(help.code).toBe(0)
+          expect(lines(help.stdout).length, help.stdout).toBeLessThanOrEqual(70)
+          expect(help.stdout).not.toContain("A user-defined piece of text")
+          expect(help.stdout).not.toContain("This setting is optional")
+          expect(help.stdout).not.toContain("\x1b[")
+        }
+        const local = yield* kinesisWriter(["local", "--help"])
+        for (const command of ["start", "stop", "status"]) expect(local.stdout).toContain(command)
+        for (const builtIn of ["--wizard", "--completions", "--log-level"]) expect(local.stdout).not.toContain(builtIn)
+      }),
+    60_000
+  )
+
+  it.live(
+    "refuses an unknown option as such, naming the closest known one, and reads no file",
+    () =>
+      Effect.gen(function*() {
+        const typo = yield* kinesisWriter(["put", "--local", "--stream", "s", "--lingr", "5ms", input.file])
+        expect(typo.code).toBe(2)
+        expect(typo.stderr).toContain("Unrecognized flag: --lingr")
+        expect(typo.stderr).toMatch(/Did you mean this\?\s+--linger/)
+        expect(typo.stderr).not.toContain("no such file")
+        expect(typo.stdout).toBe("")
+        const value = yield* kinesisWriter(["put", "--local", "--stream", "s", "--linger", "5 parsecs"])
+        expect(value.code).toBe(2)
+        expect(value.stderr).toContain("--linger: \"5 parsecs\" is not a duration")
+      }),
+    60_000
+  )
 
   it.live("refuses contradictory options with status 2", () =>
     Effect.gen(function*() {

@@ -2,7 +2,7 @@ import { Metrics } from "@effect-kinesis/writer"
 import { describe, expect, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import * as Metric from "effect/Metric"
-import * as TestClock from "effect/TestClock"
+import { TestClock } from "effect/testing"
 import * as Progress from "../src/Progress.js"
 import * as Status from "../src/Status.js"
 
@@ -15,19 +15,20 @@ describe("Status", () => {
   it.effect("reads the writer's metrics of the stream, summed over their labels, since the source was made", () =>
     Effect.gen(function*() {
       const metrics = Metrics.forStream("status-test")
-      const failed = (code: string) => Metric.tagged(metrics.recordsFailed, Metrics.Attributes.errorType, code)
-      yield* Metric.increment(metrics.recordsDelivered)
+      const failed = (code: string) =>
+        Metric.withAttributes(metrics.recordsFailed, { [Metrics.Attributes.errorType]: code })
+      yield* Metric.update(metrics.recordsDelivered, 1)
       const source = yield* Status.fromMetrics("arn:aws:kinesis:us-east-1:1:stream/status-test", { lines: 7, bad: 1 })
-      yield* Metric.incrementBy(metrics.recordsDelivered, 10)
-      yield* Metric.incrementBy(metrics.bytesDelivered, 1_000)
-      yield* Metric.incrementBy(failed("AccessDeniedException"), 2)
-      yield* Metric.incrementBy(failed("InternalFailure"), 3)
-      yield* Metric.incrementBy(Metrics.forStream("another").recordsDelivered, 100)
+      yield* Metric.update(metrics.recordsDelivered, 10)
+      yield* Metric.update(metrics.bytesDelivered, 1_000)
+      yield* Metric.update(failed("AccessDeniedException"), 2)
+      yield* Metric.update(failed("InternalFailure"), 3)
+      yield* Metric.update(Metrics.forStream("another").recordsDelivered, 100)
       const now = yield* source
       expect(now).toMatchObject({ lines: 7, bad: 1, delivered: 10, deliveredBytes: 1_000, failed: 5 })
     }))
 
-  it.scoped("redraws one line in place on a terminal, and prints messages above it", () =>
+  it.effect("redraws one line in place on a terminal, and prints messages above it", () =>
     Effect.gen(function*() {
       const { terminal: tty, written } = terminal(true)
       let delivered = 0
@@ -43,7 +44,7 @@ describe("Status", () => {
       expect(written[3]).toBe("\r\x1b[K")
     }))
 
-  it.scoped("prints plain lines every second when standard error is not a terminal", () =>
+  it.effect("prints plain lines every second when standard error is not a terminal", () =>
     Effect.gen(function*() {
       const { terminal: pipe, written } = terminal(false)
       const display = yield* Status.start(Effect.sync(emptyAt), pipe)

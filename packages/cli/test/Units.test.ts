@@ -1,20 +1,20 @@
 import { describe, expect, it } from "@effect/vitest"
-import * as Either from "effect/Either"
+import * as Result from "effect/Result"
 import * as Units from "../src/Units.js"
 
 describe("Units", () => {
   it("reads durations as typed on a command line", () => {
     expect(["250ms", "2s", "1.5 seconds", "1m", "100 millis", "40"].map(Units.parseDuration)).toEqual(
-      [250, 2_000, 1_500, 60_000, 100, 40].map(Either.right)
+      [250, 2_000, 1_500, 60_000, 100, 40].map(Result.succeed)
     )
-    expect(Either.isLeft(Units.parseDuration("5 parsecs"))).toBe(true)
+    expect(Result.isFailure(Units.parseDuration("5 parsecs"))).toBe(true)
   })
 
   it("reads sizes with binary and decimal units", () => {
     expect(["1048576", "512KiB", "5MiB", "1MB", "1M"].map(Units.parseSize)).toEqual(
-      [1_048_576, 524_288, 5_242_880, 1_000_000, 1_048_576].map(Either.right)
+      [1_048_576, 524_288, 5_242_880, 1_000_000, 1_048_576].map(Result.succeed)
     )
-    expect(Either.isLeft(Units.parseSize("lots"))).toBe(true)
+    expect(Result.isFailure(Units.parseSize("lots"))).toBe(true)
   })
 
   it("writes numbers, sizes and durations for people", () => {

@@ -6,32 +6,32 @@
  * The Effect service over `ProxyServer` of `@effect-kinesis/local-server`.
  */
 import { ProxyServer } from "@effect-kinesis/local-server"
+import * as Clock from "effect/Clock"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import type * as Scope from "effect/Scope"
 
 /** The proxy in front of a Kinesis endpoint, and the handle to change its fault plan and limits while it runs. */
-export class KinesisProxy extends Context.Tag("@effect-kinesis/local/KinesisProxy")<
-  KinesisProxy,
-  KinesisProxy.Service
->() {
+export class KinesisProxy extends Context.Service<KinesisProxy, KinesisProxy.Service>()(
+  "@effect-kinesis/local/KinesisProxy"
+) {
   /**
    * Starts the proxy on 127.0.0.1 in front of `options.target`, in the current scope; closing the scope stops it.
    * Its clock is `options.now`, else the Effect `Clock`; a nonsensical plan or limits are a defect.
    */
   static readonly make = (options: KinesisProxy.Options): Effect.Effect<KinesisProxy.Service, never, Scope.Scope> =>
-    Effect.flatMap(Effect.clock, (clock) =>
+    Effect.flatMap(Clock.Clock, (clock) =>
       Effect.acquireRelease(
         Effect.promise(() =>
-          ProxyServer.start({ ...options, now: options.now ?? (() => clock.unsafeCurrentTimeMillis()) })
+          ProxyServer.start({ ...options, now: options.now ?? (() => clock.currentTimeMillisUnsafe()) })
         ),
         (server) => Effect.promise(() => server.close())
       )).pipe(Effect.map(fromControls))
 
   /** The proxy as a layer; releasing the layer stops it. */
   static readonly layer = (options: KinesisProxy.Options): Layer.Layer<KinesisProxy> =>
-    Layer.scoped(KinesisProxy, KinesisProxy.make(options))
+    Layer.effect(KinesisProxy, KinesisProxy.make(options))
 
   /** The default per-shard limits of Kinesis: 1,000 records and 1 MiB per second, one second of burst. */
   static readonly defaultLimits: Required<KinesisProxy.ShardLimits> = ProxyServer.defaultLimits

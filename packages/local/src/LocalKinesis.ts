@@ -7,6 +7,7 @@
 import type { KinesisClientConfig, Shard } from "@aws-sdk/client-kinesis"
 import { LocalServer, type StoredRecord, StreamReader } from "@effect-kinesis/local-server"
 import { Kinesis, type KinesisError, Retry } from "@effect-kinesis/writer"
+import * as Clock from "effect/Clock"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
@@ -14,10 +15,9 @@ import type * as Scope from "effect/Scope"
 import { fromControls, KinesisProxy } from "./KinesisProxy.js"
 
 /** The embedded Kinesis and what it can do besides the Kinesis API. */
-export class LocalKinesis extends Context.Tag("@effect-kinesis/local/LocalKinesis")<
-  LocalKinesis,
-  LocalKinesis.Service
->() {
+export class LocalKinesis extends Context.Service<LocalKinesis, LocalKinesis.Service>()(
+  "@effect-kinesis/local/LocalKinesis"
+) {
   /**
    * Starts kinesalite on 127.0.0.1 (a free port, in memory) behind a `KinesisProxy`, creates `streams` and waits
    * until they are active, then provides `Kinesis` pointed at the proxy (HTTP/1.1, dummy credentials) and the
@@ -26,7 +26,7 @@ export class LocalKinesis extends Context.Tag("@effect-kinesis/local/LocalKinesi
   static readonly layer = (
     options: LocalKinesis.Options = {}
   ): Layer.Layer<LocalKinesis | Kinesis | KinesisProxy, KinesisError> =>
-    Layer.scopedContext(
+    Layer.effectContext(
       Effect.gen(function*() {
         const local = yield* LocalKinesis.make(options)
         const kinesis = yield* Kinesis.make(local.clientConfig)
@@ -45,8 +45,8 @@ export class LocalKinesis extends Context.Tag("@effect-kinesis/local/LocalKinesi
     options: LocalKinesis.Options = {}
   ): Effect.Effect<LocalKinesis.Service, KinesisError, Scope.Scope> =>
     Effect.gen(function*() {
-      const clock = yield* Effect.clock
-      const now = options.now ?? (() => clock.unsafeCurrentTimeMillis())
+      const clock = yield* Clock.Clock
+      const now = options.now ?? (() => clock.currentTimeMillisUnsafe())
       const server = yield* Effect.acquireRelease(
         // The streams are created below, so that a refusal is a `KinesisError` rather than a defect.
         Effect.promise(() => LocalServer.start({ ...options, streams: undefined, now })),
@@ -113,7 +113,7 @@ export declare namespace LocalKinesis {
 // A call of the server: a failed Kinesis call as a `KinesisError`; anything else (a broken invariant) is a defect.
 const call = <A>(run: (signal: AbortSignal) => Promise<A>): Effect.Effect<A, KinesisError> =>
   Effect.tryPromise({ try: run, catch: (error) => error }).pipe(
-    Effect.catchAll((error) =>
+    Effect.catch((error) =>
       error instanceof LocalServer.CallError || error instanceof StreamReader.ReadError ?
         Effect.fail(Retry.classify(error.operation, error.cause)) :
         Effect.die(error)

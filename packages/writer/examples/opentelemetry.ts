@@ -1,13 +1,14 @@
 /**
- * The writer's metrics and traces exported with `@effect/opentelemetry` and the OpenTelemetry SDK. Swap the console
- * exporters for the OTLP ones (`@opentelemetry/exporter-trace-otlp-http`, `@opentelemetry/exporter-metrics-otlp-http`)
- * to send them to a collector; `test/Tracing.test.ts` runs this file against the SDK's in-memory exporters.
+ * The writer's metrics and traces exported with `@effect/opentelemetry` and the OpenTelemetry SDK, on Effect 4. Swap
+ * the console exporters for the OTLP ones (`@opentelemetry/exporter-trace-otlp-http`,
+ * `@opentelemetry/exporter-metrics-otlp-http`) to send them to a collector; `test/Tracing.test.ts` runs this file
+ * against the SDK's in-memory exporters.
  */
-import { Kinesis, KinesisWriter } from "@effect-kinesis/writer"
 import * as NodeSdk from "@effect/opentelemetry/NodeSdk"
 import { ConsoleMetricExporter, type MetricReader, PeriodicExportingMetricReader } from "@opentelemetry/sdk-metrics"
 import { BatchSpanProcessor, ConsoleSpanExporter, type SpanProcessor } from "@opentelemetry/sdk-trace-base"
 import { Effect, Layer } from "effect"
+import { Kinesis, KinesisWriter } from "../src/index.js"
 
 /** Where telemetry goes: by default the console, every 10 seconds for metrics. */
 export interface Exporters {

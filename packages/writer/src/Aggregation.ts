@@ -3,7 +3,7 @@
  * (encoding, size prediction) is `@effect-kinesis/core`'s `Aggregation`.
  */
 import { Aggregation } from "@effect-kinesis/core"
-import * as Either from "effect/Either"
+import * as Result from "effect/Result"
 
 /** A user record: what goes into an aggregate, and what comes out of one. */
 export type UserRecord = Aggregation.UserRecord
@@ -16,7 +16,7 @@ export const isAggregated = Aggregation.isAggregated
  * it is not aggregated, as the KCL does. Fails with the reason when the record is framed as an aggregate but its
  * message is broken.
  */
-export const decode = (record: UserRecord): Either.Either<ReadonlyArray<UserRecord>, string> => {
+export const decode = (record: UserRecord): Result.Result<ReadonlyArray<UserRecord>, string> => {
   const decoded = Aggregation.decode(record)
-  return Aggregation.isMalformed(decoded) ? Either.left(decoded.reason) : Either.right(decoded)
+  return Aggregation.isMalformed(decoded) ? Result.fail(decoded.reason) : Result.succeed(decoded)
 }

@@ -63,9 +63,9 @@ const make = (config?: KinesisClientConfig): Effect.Effect<Kinesis.Service, neve
   ).pipe(Effect.map(fromSdkClient))
 
 /** The Kinesis API as an Effect service: the SDK client, and its calls with errors classified. */
-export class Kinesis extends Context.Tag("@effect-kinesis/writer/Kinesis")<Kinesis, Kinesis.Service>() {
+export class Kinesis extends Context.Service<Kinesis, Kinesis.Service>()("@effect-kinesis/writer/Kinesis") {
   /** Builds an SDK client from `config` (one attempt per call, HTTP/1.1 for `http://`), destroyed on release. */
-  static readonly layer = (config?: KinesisClientConfig): Layer.Layer<Kinesis> => Layer.scoped(Kinesis, make(config))
+  static readonly layer = (config?: KinesisClientConfig): Layer.Layer<Kinesis> => Layer.effect(Kinesis, make(config))
 
   /** Uses a client built elsewhere, as it is; the caller destroys it. */
   static readonly fromClient = (client: KinesisClient): Layer.Layer<Kinesis> =>

@@ -4,12 +4,12 @@
  */
 import { Settings } from "@effect-kinesis/core"
 import * as Config from "effect/Config"
-import * as ConfigError from "effect/ConfigError"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
-import * as Either from "effect/Either"
 import * as Layer from "effect/Layer"
-import * as Option from "effect/Option"
+import * as Result from "effect/Result"
+import * as Schema from "effect/Schema"
+import * as SchemaIssue from "effect/SchemaIssue"
 import type * as Scope from "effect/Scope"
 import * as internalOptions from "./internal/options.js"
 import * as internal from "./internal/writer.js"
@@ -17,52 +17,51 @@ import type { Kinesis } from "./Kinesis.js"
 
 const { variables } = Settings
 
-type Configurable = Settings.Variable
+/** One `ConfigError` naming every problem (each starts with the option it is about). */
+const configErrorOf = (problems: ReadonlyArray<string>) =>
+  new Config.ConfigError(new Schema.SchemaError(new SchemaIssue.InvalidValue({ message: problems.join("; ") })))
 
-/** One `ConfigError` per problem, at the path of the option the problem names (each problem starts with it). */
-function configErrorOf(
-  problems: ReadonlyArray<string>,
-  pathOf: (option: Configurable) => Array<string>
-): ConfigError.ConfigError {
-  const errors = problems.map((problem) => {
-    const option = /^\w+/.exec(problem)?.[0]
-    const known = option !== undefined && Object.hasOwn(variables, option)
-    return ConfigError.InvalidData(known ? pathOf(option as Configurable) : [], problem)
-  })
-  return errors.reduce(ConfigError.And)
-}
+// The variables' texts, each optional; no variable at all (none under a prefix) reads as none set.
+const Texts = Schema.UndefinedOr(
+  Schema.Struct(
+    Object.fromEntries(Object.values(variables).map((name) => [name, Schema.optional(Schema.String)])) as {
+      readonly [Option in Settings.Variable as (typeof variables)[Option]]: Schema.optional<Schema.String>
+    }
+  )
+)
+
+const fromTexts = (texts: typeof Texts.Type) => Settings.fromVariables((option) => texts?.[variables[option]])
 
 /** Writes records to one Kinesis stream. `yield* KinesisWriter` gives the service. */
-export class KinesisWriter extends Context.Tag("@effect-kinesis/writer/KinesisWriter")<
-  KinesisWriter,
-  KinesisWriter.Service
->() {
+export class KinesisWriter extends Context.Service<KinesisWriter, KinesisWriter.Service>()(
+  "@effect-kinesis/writer/KinesisWriter"
+) {
   /** Builds a writer in the current scope: one per stream, as many as you like; invalid options are a defect. */
   static readonly make = (
     options: KinesisWriter.Options
   ): Effect.Effect<KinesisWriter.Service, never, Kinesis | Scope.Scope> =>
-    Either.match(internalOptions.resolve(options), { onLeft: Effect.die, onRight: internal.make })
+    Result.match(internalOptions.resolve(options), { onFailure: Effect.die, onSuccess: internal.make })
 
   /** The writer as a layer; releasing the layer stops intake and drains. Invalid options are a defect. */
   static readonly layer = (options: KinesisWriter.Options): Layer.Layer<KinesisWriter, never, Kinesis> =>
-    Layer.scoped(KinesisWriter, KinesisWriter.make(options))
+    Layer.effect(KinesisWriter, KinesisWriter.make(options))
 
   /**
    * The writer as a layer whose options come from `Config`: by default, the `KINESIS_*` environment variables.
    * A bad value fails with a `ConfigError` at its variable (or, for a config of your own, at the option's name).
    */
   static readonly layerConfig = (
-    config: Config.Config<KinesisWriter.Options> | Config.Config.Wrap<KinesisWriter.Options> = KinesisWriter.config
-  ): Layer.Layer<KinesisWriter, ConfigError.ConfigError, Kinesis> =>
-    Layer.scoped(
+    config: Config.Config<KinesisWriter.Options> | Config.Wrap<KinesisWriter.Options> = KinesisWriter.config
+  ): Layer.Layer<KinesisWriter, Config.ConfigError, Kinesis> =>
+    Layer.effect(
       KinesisWriter,
-      Config.unwrap(config as Config.Config.Wrap<KinesisWriter.Options>).pipe(
-        Effect.flatMap((options) =>
-          Either.match(internalOptions.resolve(options), {
-            onLeft: (invalid) => Effect.fail(configErrorOf(invalid.problems, (option) => [option])),
-            onRight: internal.make
+      Effect.flatMap(
+        (Config.isConfig(config) ? config : Config.unwrap(config)) as Config.Config<KinesisWriter.Options>,
+        (options) =>
+          Result.match(internalOptions.resolve(options), {
+            onFailure: (invalid) => Effect.fail(configErrorOf(invalid.problems)),
+            onSuccess: internal.make
           })
-        )
       )
     )
 
@@ -71,22 +70,19 @@ export class KinesisWriter extends Context.Tag("@effect-kinesis/writer/KinesisWr
    * `KINESIS_MAX_BATCH_RECORDS`, `KINESIS_MAX_BATCH_BYTES`, `KINESIS_MAX_RECORD_BYTES`,
    * `KINESIS_MAX_BUFFERED_RECORDS`, `KINESIS_MAX_BUFFERED_BYTES`, `KINESIS_MAX_IN_FLIGHT`,
    * `KINESIS_REQUEST_TIMEOUT`, `KINESIS_SHUTDOWN_TIMEOUT`, `KINESIS_LOG_BATCHES`, `KINESIS_ORDERED`,
-   * `KINESIS_SHARD_AWARE`, `KINESIS_SHARD_CAPACITY`, `KINESIS_SHARD_MAP_REFRESH` and `KINESIS_AGGREGATE`.
+   * `KINESIS_SHARD_AWARE`, `KINESIS_SHARD_CAPACITY`, `KINESIS_SHARD_MAP_REFRESH` and `KINESIS_AGGREGATE`; durations
+   * as `50ms`, `2s` or `100 millis`, sizes as `5MiB` or bytes. A bad configuration names every variable at fault.
    */
-  static readonly config: Config.Config<KinesisWriter.Options> = Config.all(
-    Object.fromEntries(
-      Object.entries(variables).map(([option, name]) => [option, Config.option(Config.string(name))])
-    ) as { readonly [Option in Configurable]: Config.Config<Option.Option<string>> }
-  ).pipe(
-    // Read and checked by the core, in the language of the command line (50ms, 2s, 5MiB): every variable at fault
-    // is named, each at its own path (with any prefix the config was nested under).
-    Config.mapOrFail((texts) => {
-      const read = Settings.fromVariables((option) => Option.getOrUndefined(texts[option]))
-      if (read._tag === "Read") return Either.right(read.input as KinesisWriter.Options)
-      const errors = read.problems.map(({ message, option }) => ConfigError.InvalidData([variables[option]], message))
-      return Either.left(errors.reduce(ConfigError.And))
-    })
-  )
+  static readonly config: Config.Config<KinesisWriter.Options> = Config.schema(
+    // Read and checked by the core, in the language of the command line; each problem at its variable's path, so
+    // a message names the variable with any prefix the config was nested under.
+    Texts.check(Schema.makeFilter((texts) => {
+      const read = fromTexts(texts)
+      return read._tag === "Read" ?
+        undefined :
+        read.problems.map(({ message, option }) => ({ path: [variables[option]], issue: message }))
+    }))
+  ).pipe(Config.map((texts) => (fromTexts(texts) as { readonly input: Settings.Input }).input as KinesisWriter.Options))
 
   /** The defaults of every option but `stream`. */
   static readonly defaults = internalOptions.defaults

@@ -6,9 +6,6 @@
  * `@effect/opentelemetry` exports as the instrument's unit.
  */
 import * as Metric from "effect/Metric"
-import * as MetricBoundaries from "effect/MetricBoundaries"
-import * as MetricKey from "effect/MetricKey"
-import * as MetricLabel from "effect/MetricLabel"
 
 /** `messaging.system` for Kinesis Data Streams: not among the conventions' values, so named as they name `aws_sqs`. */
 export const SYSTEM = "aws_kinesis"
@@ -65,52 +62,37 @@ export const Names = {
   requestsInFlight: "kinesis.writer.requests.in_flight"
 } as const
 
-const label = MetricLabel.make
-const system = label(Attributes.system, SYSTEM)
-const putRecords = label(Attributes.operationName, "PutRecords")
-const send = label(Attributes.operationType, "send")
+const system = { [Attributes.system]: SYSTEM }
+const putRecords = { [Attributes.operationName]: "PutRecords" }
+const send = { [Attributes.operationType]: "send" }
 
 // Monotonic counters are `incremental` (exported as an OpenTelemetry Counter); the others go up and down.
-const counter = (
-  name: string,
-  unit: string,
-  description: string,
-  labels: ReadonlyArray<MetricLabel.MetricLabel> = []
-) =>
-  MetricKey.taggedWithLabels(MetricKey.counter(name, { description, incremental: true }), [
-    system,
-    ...labels,
-    label("unit", unit)
-  ])
+const counter = (name: string, unit: string, description: string, attributes: Metric.Metric.AttributeSet = {}) =>
+  Metric.counter(name, { description, incremental: true, attributes: { ...system, ...attributes, unit } })
 const upDown = (name: string, unit: string, description: string) =>
-  MetricKey.taggedWithLabels(MetricKey.counter(name, { description }), [system, label("unit", unit)])
+  Metric.counter(name, { description, attributes: { ...system, unit } })
 const histogram = (
   name: string,
   unit: string,
   boundaries: ReadonlyArray<number>,
   description: string,
-  labels: ReadonlyArray<MetricLabel.MetricLabel> = []
-) =>
-  MetricKey.taggedWithLabels(MetricKey.histogram(name, MetricBoundaries.fromIterable(boundaries), description), [
-    system,
-    ...labels,
-    label("unit", unit)
-  ])
+  attributes: Metric.Metric.AttributeSet = {}
+) => Metric.histogram(name, { description, boundaries, attributes: { ...system, ...attributes, unit } })
 
-/** The keys of the writer's metrics, before the stream's label. */
+/** The writer's metrics, before the stream's attribute. */
 export const Keys = {
   sentMessages: counter(
     Names.sentMessages,
     "{message}",
     "Records carried by PutRecords requests, each time they are sent; error.type when the request failed as a whole",
-    [putRecords]
+    putRecords
   ),
   operationDuration: histogram(
     Names.operationDuration,
     "s",
     [0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10],
     "Duration of PutRecords requests; error.type when the request failed as a whole",
-    [putRecords, send]
+    { ...putRecords, ...send }
   ),
   recordsTaken: counter(Names.recordsTaken, "{record}", "Records taken by enqueue, enqueueAll, sink and put"),
   recordsDelivered: counter(Names.recordsDelivered, "{record}", "Records stored in the stream"),
@@ -144,8 +126,8 @@ export const Keys = {
   requestsInFlight: upDown(Names.requestsInFlight, "{request}", "PutRecords requests in flight")
 } as const
 
-type CounterMetric = Metric.Metric.Counter<number>
-type HistogramMetric = Metric.Metric.Histogram<number>
+type CounterMetric = Metric.Metric<number, Metric.CounterState<number>>
+type HistogramMetric = Metric.Metric<number, Metric.HistogramState>
 
 /** The writer's metrics of one stream. */
 export interface StreamMetrics {
@@ -165,33 +147,33 @@ export interface StreamMetrics {
   readonly requestsInFlight: CounterMetric
 }
 
-/** The label of a stream on its metrics. */
-export const streamLabel = (streamName: string): MetricLabel.MetricLabel => label(Attributes.destination, streamName)
+/** The attribute of a stream on its metrics. */
+export const streamAttributes = (streamName: string): Metric.Metric.AttributeSet => ({
+  [Attributes.destination]: streamName
+})
 
 /**
  * The writer's metrics of one stream (by name, the part of an ARN after the last `/`), to read with `Metric.value`;
- * tag them with `error.type` or `messaging.destination.partition.id` where the README says they have it.
+ * give them `error.type` or `messaging.destination.partition.id` with `Metric.withAttributes` where the README says
+ * they have it.
  */
 export const forStream = (streamName: string): StreamMetrics => {
-  const labels = [streamLabel(streamName)]
-  const counter = (key: MetricKey.MetricKey.Counter<number>) =>
-    Metric.fromMetricKey(MetricKey.taggedWithLabels(key, labels))
-  const histogram = (key: MetricKey.MetricKey.Histogram) =>
-    Metric.fromMetricKey(MetricKey.taggedWithLabels(key, labels))
+  const attributes = streamAttributes(streamName)
+  const forThis = <State>(metric: Metric.Metric<number, State>) => Metric.withAttributes(metric, attributes)
   return {
-    sentMessages: counter(Keys.sentMessages),
-    operationDuration: histogram(Keys.operationDuration),
-    recordsTaken: counter(Keys.recordsTaken),
-    recordsDelivered: counter(Keys.recordsDelivered),
-    recordsRetried: counter(Keys.recordsRetried),
-    recordsFailed: counter(Keys.recordsFailed),
-    recordsThrottled: counter(Keys.recordsThrottled),
-    bytesSent: counter(Keys.bytesSent),
-    bytesDelivered: counter(Keys.bytesDelivered),
-    requestRecords: histogram(Keys.requestRecords),
-    deliveryDuration: histogram(Keys.deliveryDuration),
-    recordsHeld: counter(Keys.recordsHeld),
-    bytesHeld: counter(Keys.bytesHeld),
-    requestsInFlight: counter(Keys.requestsInFlight)
+    sentMessages: forThis(Keys.sentMessages),
+    operationDuration: forThis(Keys.operationDuration),
+    recordsTaken: forThis(Keys.recordsTaken),
+    recordsDelivered: forThis(Keys.recordsDelivered),
+    recordsRetried: forThis(Keys.recordsRetried),
+    recordsFailed: forThis(Keys.recordsFailed),
+    recordsThrottled: forThis(Keys.recordsThrottled),
+    bytesSent: forThis(Keys.bytesSent),
+    bytesDelivered: forThis(Keys.bytesDelivered),
+    requestRecords: forThis(Keys.requestRecords),
+    deliveryDuration: forThis(Keys.deliveryDuration),
+    recordsHeld: forThis(Keys.recordsHeld),
+    bytesHeld: forThis(Keys.bytesHeld),
+    requestsInFlight: forThis(Keys.requestsInFlight)
   }
 }

@@ -3,6 +3,7 @@
  */
 import { Fault } from "@effect-kinesis/core"
 import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
 import * as Schedule from "effect/Schedule"
 import { KinesisError } from "./Errors.js"
 
@@ -42,7 +43,7 @@ export type RetryInput = KinesisError
  * the stream's capacity idle.
  */
 export const defaultSchedule: Schedule.Schedule<unknown, RetryInput> = Schedule.exponential("100 millis", 2).pipe(
-  Schedule.modifyDelay((delay) => Duration.min(delay, Duration.seconds(1))),
+  Schedule.modifyDelay(({ duration }) => Effect.succeed(Duration.min(duration, Duration.seconds(1)))),
   Schedule.jittered,
-  Schedule.upTo("30 seconds")
+  Schedule.upTo({ duration: "30 seconds" })
 )

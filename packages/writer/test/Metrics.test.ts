@@ -1,6 +1,6 @@
-import { KinesisWriter, Metrics } from "@effect-kinesis/writer"
-import { describe, expect, it } from "@effect/vitest"
-import { Clock, Deferred, Effect, Fiber, Metric, Schedule, TestClock } from "effect"
+import { Clock, Deferred, Effect, Fiber, Metric, Schedule } from "effect"
+import { KinesisWriter, Metrics } from "../src/index.js"
+import { describe, expect, fork, it, TestClock } from "./support/line.js"
 import {
   type Answer,
   gate,
@@ -12,14 +12,13 @@ import {
   storeAll
 } from "./support/ScriptedKinesis.js"
 
-// Effect's metrics live in one registry per process: each test writes to a stream of its own.
+// Effect's metrics live in one registry unless a test provides its own: each test writes to a stream of its own.
 const SHARD = "shardId-000000000000"
 const THROTTLED = "ProvisionedThroughputExceededException"
 
-const counted = (metric: Metric.Metric.Counter<number>, key?: string, tag?: string) =>
-  Metric.value(key === undefined || tag === undefined ? metric : Metric.tagged(metric, key, tag)).pipe(
-    Effect.map((state) => state.count)
-  )
+const counted = (metric: Metric.Metric<number, Metric.CounterState<number>>, key?: string, value?: string) =>
+  Metric.value(key === undefined || value === undefined ? metric : Metric.withAttributes(metric, { [key]: value }))
+    .pipe(Effect.map((state) => state.count))
 
 // The first request: its first three entries are throttled, the rest stored; later requests store everything.
 const throttleThreeOnce = (sentAt: Array<number>) => (input: Parameters<typeof storeAll>[0], call: number): Answer =>
@@ -31,7 +30,7 @@ const throttleThreeOnce = (sentAt: Array<number>) => (input: Parameters<typeof s
   })
 
 describe("Metrics", () => {
-  it.scoped("10 records, 3 throttled once: 10 taken and delivered, 3 retried and throttled on their shard", () =>
+  it.effect("10 records, 3 throttled once: 10 taken and delivered, 3 retried and throttled on their shard", () =>
     Effect.gen(function*() {
       const stream = "metrics-throttled"
       const sentAt: Array<number> = []
@@ -40,7 +39,7 @@ describe("Metrics", () => {
         Effect.provide(kinesis.layer)
       )
       for (let i = 0; i < 10; i++) yield* writer.enqueue(`record ${i}`)
-      const flushing = yield* Effect.fork(writer.flush)
+      const flushing = yield* fork(writer.flush)
       yield* TestClock.adjust("1 second") // the throttled shard's budget refills
       yield* Fiber.join(flushing)
       expect(kinesis.calls).toHaveLength(2)
@@ -98,7 +97,7 @@ describe("Metrics", () => {
       })
     }))
 
-  it.scoped("a non-retriable failure is counted once, by its code", () =>
+  it.effect("a non-retriable failure is counted once, by its code", () =>
     Effect.gen(function*() {
       const stream = "metrics-denied"
       const kinesis = scriptedKinesis(() => Effect.fail(requestError("AccessDeniedException", false)))
@@ -110,10 +109,9 @@ describe("Metrics", () => {
       expect(yield* counted(metrics.recordsFailed, "error.type", "AccessDeniedException")).toBe(1)
       expect(yield* counted(metrics.sentMessages, "error.type", "AccessDeniedException")).toBe(1)
       expect(yield* counted(metrics.sentMessages)).toBe(0)
-      expect(
-        (yield* Metric.value(Metric.tagged(metrics.operationDuration, "error.type", "AccessDeniedException"))).count
-      )
-        .toBe(1)
+      const failedDuration = Metric.withAttributes(metrics.operationDuration, { "error.type": "AccessDeniedException" })
+      expect((yield* Metric.value(failedDuration)).count).toBe(1)
+      expect((yield* Metric.value(metrics.operationDuration)).count).toBe(0)
       expect(yield* counted(metrics.recordsDelivered)).toBe(0)
       expect(yield* counted(metrics.recordsRetried, "error.type", "AccessDeniedException")).toBe(0)
 
@@ -130,7 +128,7 @@ describe("Metrics", () => {
       expect(stats.lastRequestError?.code).toBe("AccessDeniedException")
     }))
 
-  it.scoped("records and bytes held and requests in flight go up while a request is out, and back to 0", () =>
+  it.effect("records and bytes held and requests in flight go up while a request is out, and back to 0", () =>
     Effect.gen(function*() {
       const stream = "metrics-held"
       const open = gate()
@@ -155,7 +153,7 @@ describe("Metrics", () => {
       expect(yield* counted(metrics.recordsDelivered)).toBe(2)
     }))
 
-  it.scoped("two writers of one stream add up their held records", () =>
+  it.effect("two writers of one stream add up their held records", () =>
     Effect.gen(function*() {
       const stream = "metrics-two-writers"
       const open = gate()
@@ -175,4 +173,93 @@ describe("Metrics", () => {
       expect(yield* counted(metrics.recordsHeld)).toBe(0)
       expect(yield* counted(metrics.recordsDelivered)).toBe(3)
     }))
+
+  it.effect("every metric is named and labelled as the README says, with the attributes where the writer is built", () =>
+    Effect.gen(function*() {
+      const stream = "metrics-registry"
+      // A request that waits, then fails whole; then one record throttled and one refused for good; then stored.
+      const open = gate()
+      const kinesis = scriptedKinesis((input, call) =>
+        call === 0 ?
+          Effect.andThen(Deferred.await(open), Effect.fail(requestError("InternalFailure", true))) :
+          call === 1 ?
+          Effect.succeed(response([{ code: THROTTLED }, { code: "KMSAccessDeniedException" }])) :
+          storeAll(input, call)
+      )
+      // Built where a program set an attribute of its own, with a registry of its own: the writer keeps both.
+      const writer = yield* KinesisWriter.make({ stream, retry: Schedule.spaced("100 millis") }).pipe(
+        Effect.provide(kinesis.layer),
+        Effect.provideService(Metric.CurrentMetricAttributes, { "service.name": "orders" })
+      )
+      const puts = yield* fork(
+        Effect.all([writer.put("a", "k1"), writer.put("b", "k2").pipe(Effect.flip)], { concurrency: 2 })
+      )
+      yield* TestClock.adjust("100 millis")
+      yield* idle
+      yield* Deferred.succeed(open, undefined)
+      yield* TestClock.adjust("2 seconds")
+      yield* Fiber.join(puts)
+      expect(kinesis.calls).toHaveLength(3)
+
+      const snapshot = yield* Metric.snapshot
+      expect([...new Set(snapshot.map((metric) => metric.id))].sort()).toEqual(Object.values(Metrics.Names).sort())
+      const units: Record<string, string> = {}
+      for (const metric of snapshot) {
+        expect(metric.attributes).toMatchObject({
+          "messaging.system": "aws_kinesis",
+          "messaging.destination.name": stream,
+          "service.name": "orders"
+        })
+        units[metric.id] = metric.attributes!.unit
+        expect(metric.description).not.toBe("")
+      }
+      expect(units).toEqual({
+        "messaging.client.sent.messages": "{message}",
+        "messaging.client.operation.duration": "s",
+        "kinesis.writer.records.taken": "{record}",
+        "kinesis.writer.records.delivered": "{record}",
+        "kinesis.writer.records.retried": "{record}",
+        "kinesis.writer.records.failed": "{record}",
+        "kinesis.writer.records.throttled": "{record}",
+        "kinesis.writer.bytes.sent": "By",
+        "kinesis.writer.bytes.delivered": "By",
+        "kinesis.writer.request.records": "{record}",
+        "kinesis.writer.delivery.duration": "s",
+        "kinesis.writer.records.held": "{record}",
+        "kinesis.writer.bytes.held": "By",
+        "kinesis.writer.requests.in_flight": "{request}"
+      })
+      const attributesOf = (id: string) =>
+        snapshot.filter((metric) => metric.id === id).map((metric) => metric.attributes)
+      expect(attributesOf(Metrics.Names.operationDuration)).toContainEqual(
+        expect.objectContaining({
+          "messaging.operation.name": "PutRecords",
+          "messaging.operation.type": "send",
+          "error.type": "InternalFailure"
+        })
+      )
+      expect(attributesOf(Metrics.Names.recordsRetried).map((attributes) => attributes!["error.type"]).sort()).toEqual([
+        "InternalFailure",
+        THROTTLED
+      ])
+      expect(attributesOf(Metrics.Names.recordsFailed)).toEqual([
+        expect.objectContaining({ "error.type": "KMSAccessDeniedException" })
+      ])
+      expect(attributesOf(Metrics.Names.recordsThrottled)).toEqual([
+        expect.objectContaining({ "messaging.destination.partition.id": SHARD })
+      ])
+      // Monotonic counters are incremental (an OpenTelemetry Counter); what is held goes up and down.
+      const incremental = (id: string) =>
+        snapshot.find((metric) => metric.id === id && metric.type === "Counter")?.state as Metric.CounterState<number>
+      expect(incremental(Metrics.Names.recordsDelivered).incremental).toBe(true)
+      expect(incremental(Metrics.Names.recordsHeld).incremental).toBe(false)
+
+      // Read outside the writer's attributes, its series are others: each update used the builder's context.
+      expect(yield* counted(Metrics.forStream(stream).recordsDelivered)).toBe(0)
+      expect(
+        yield* counted(Metrics.forStream(stream).recordsDelivered).pipe(
+          Effect.provideService(Metric.CurrentMetricAttributes, { "service.name": "orders" })
+        )
+      ).toBe(1)
+    }).pipe(Effect.provideService(Metric.MetricRegistry, new Map())))
 })

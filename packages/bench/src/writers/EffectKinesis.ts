@@ -5,7 +5,7 @@
  * and shortens `linger`. `sink` streams the records in through `writer.sink` and `all` hands them over with
  * `enqueueAll`, a chunk at a time, both with the defaults.
  */
-import { type InvalidRecord, Kinesis, KinesisWriter, type WriterClosed } from "@effect-kinesis/writer"
+import { type InvalidRecord, Kinesis, KinesisWriter, type WriterClosed } from "@effect-kinesis/writer-effect3"
 import * as Chunk from "effect/Chunk"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"

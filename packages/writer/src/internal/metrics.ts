@@ -2,19 +2,17 @@
  * Updates one writer's metrics: once per request with counts, never per record taken. The metrics are resolved
  * once, with the stream's label in their key, so an update finds its value without building a key.
  */
+import type * as Context from "effect/Context"
 import * as Metric from "effect/Metric"
-import * as MetricKey from "effect/MetricKey"
-import * as MetricLabel from "effect/MetricLabel"
 import * as Metrics from "../Metrics.js"
 
 /** One writer's metrics, and what it last reported of the figures it reports as differences. */
 export interface Recorder {
-  /** The fiber's metric labels (`Effect.tagMetrics`) where the writer was built: its fibers inherit them. */
-  readonly labels: ReadonlyArray<MetricLabel.MetricLabel>
+  /** The context of the fiber that built the writer (its metric attributes among them): every update uses it. */
+  readonly context: Context.Context<never>
   readonly metrics: Metrics.StreamMetrics
-  readonly streamKeys: { readonly [Name in keyof typeof Metrics.Keys]: (typeof Metrics.Keys)[Name] }
-  // Metrics with one more label (an error code, a shard), made on first use.
-  readonly tagged: Map<string, Metric.Metric<any, number, any>>
+  // Metrics with one more attribute (an error code, a shard), made on first use.
+  readonly tagged: Map<string, Metric.Metric<number, unknown>>
   taken: number
   records: number
   bytes: number
@@ -22,35 +20,26 @@ export interface Recorder {
 }
 
 /** The recorder of the writer of a stream. */
-export const make = (streamName: string, labels: ReadonlyArray<MetricLabel.MetricLabel>): Recorder => {
-  const stream = [Metrics.streamLabel(streamName)]
-  const keys: Record<string, unknown> = {}
-  for (const [name, key] of Object.entries(Metrics.Keys)) {
-    keys[name] = MetricKey.taggedWithLabels(key as MetricKey.MetricKey.Counter<number>, stream)
-  }
-  return {
-    labels,
-    metrics: Metrics.forStream(streamName),
-    streamKeys: keys as Recorder["streamKeys"],
-    tagged: new Map(),
-    taken: 0,
-    records: 0,
-    bytes: 0,
-    inFlight: 0
-  }
-}
+export const make = (streamName: string, context: Context.Context<never>): Recorder => ({
+  context,
+  metrics: Metrics.forStream(streamName),
+  tagged: new Map(),
+  taken: 0,
+  records: 0,
+  bytes: 0,
+  inFlight: 0
+})
 
 const taggedWith = (
   recorder: Recorder,
-  name: keyof typeof Metrics.Keys,
+  name: keyof Metrics.StreamMetrics,
   key: string,
   value: string
-): Metric.Metric<any, number, any> => {
+): Metric.Metric<number, unknown> => {
   const id = `${name}\n${key}\n${value}`
   let metric = recorder.tagged.get(id)
   if (metric === undefined) {
-    const base = recorder.streamKeys[name] as MetricKey.MetricKey.Counter<number>
-    metric = Metric.fromMetricKey(MetricKey.taggedWithLabels(base, [MetricLabel.make(key, value)]))
+    metric = Metric.withAttributes(recorder.metrics[name] as Metric.Metric<number, unknown>, { [key]: value })
     recorder.tagged.set(id, metric)
   }
   return metric
@@ -58,21 +47,21 @@ const taggedWith = (
 
 /** Reports what the writer took and holds now, as the difference from what it last reported. */
 export const holding = (recorder: Recorder, taken: number, records: number, bytes: number, inFlight: number): void => {
-  const { labels, metrics } = recorder
+  const { context, metrics } = recorder
   if (taken !== recorder.taken) {
-    metrics.recordsTaken.unsafeUpdate(taken - recorder.taken, labels)
+    metrics.recordsTaken.updateUnsafe(taken - recorder.taken, context)
     recorder.taken = taken
   }
   if (records !== recorder.records) {
-    metrics.recordsHeld.unsafeUpdate(records - recorder.records, labels)
+    metrics.recordsHeld.updateUnsafe(records - recorder.records, context)
     recorder.records = records
   }
   if (bytes !== recorder.bytes) {
-    metrics.bytesHeld.unsafeUpdate(bytes - recorder.bytes, labels)
+    metrics.bytesHeld.updateUnsafe(bytes - recorder.bytes, context)
     recorder.bytes = bytes
   }
   if (inFlight !== recorder.inFlight) {
-    metrics.requestsInFlight.unsafeUpdate(inFlight - recorder.inFlight, labels)
+    metrics.requestsInFlight.updateUnsafe(inFlight - recorder.inFlight, context)
     recorder.inFlight = inFlight
   }
 }
@@ -85,36 +74,36 @@ export const request = (
   millis: number,
   errorType: string | undefined
 ): void => {
-  const { labels, metrics } = recorder
+  const { context, metrics } = recorder
   if (errorType === undefined) {
-    metrics.sentMessages.unsafeUpdate(records, labels)
-    metrics.operationDuration.unsafeUpdate(millis / 1000, labels)
+    metrics.sentMessages.updateUnsafe(records, context)
+    metrics.operationDuration.updateUnsafe(millis / 1000, context)
   } else {
-    taggedWith(recorder, "sentMessages", Metrics.Attributes.errorType, errorType).unsafeUpdate(records, labels)
-    taggedWith(recorder, "operationDuration", Metrics.Attributes.errorType, errorType).unsafeUpdate(
+    taggedWith(recorder, "sentMessages", Metrics.Attributes.errorType, errorType).updateUnsafe(records, context)
+    taggedWith(recorder, "operationDuration", Metrics.Attributes.errorType, errorType).updateUnsafe(
       millis / 1000,
-      labels
+      context
     )
   }
-  metrics.bytesSent.unsafeUpdate(bytes, labels)
-  metrics.requestRecords.unsafeUpdate(records, labels)
+  metrics.bytesSent.updateUnsafe(bytes, context)
+  metrics.requestRecords.updateUnsafe(records, context)
 }
 
 /** Records of `bytes` bytes in all were stored. */
 export const delivered = (recorder: Recorder, records: number, bytes: number): void => {
   if (records === 0) return
-  recorder.metrics.recordsDelivered.unsafeUpdate(records, recorder.labels)
-  recorder.metrics.bytesDelivered.unsafeUpdate(bytes, recorder.labels)
+  recorder.metrics.recordsDelivered.updateUnsafe(records, recorder.context)
+  recorder.metrics.bytesDelivered.updateUnsafe(bytes, recorder.context)
 }
 
 /** Records were put back to be sent again after `code`. */
 export const retried = (recorder: Recorder, code: string, records: number): void => {
-  taggedWith(recorder, "recordsRetried", Metrics.Attributes.errorType, code).unsafeUpdate(records, recorder.labels)
+  taggedWith(recorder, "recordsRetried", Metrics.Attributes.errorType, code).updateUnsafe(records, recorder.context)
 }
 
 /** Records failed for good with `code`. */
 export const failed = (recorder: Recorder, code: string, records: number): void => {
-  taggedWith(recorder, "recordsFailed", Metrics.Attributes.errorType, code).unsafeUpdate(records, recorder.labels)
+  taggedWith(recorder, "recordsFailed", Metrics.Attributes.errorType, code).updateUnsafe(records, recorder.context)
 }
 
 /** A shard (undefined: unknown, shard-blind) refused records for its throughput. */
@@ -122,5 +111,5 @@ export const throttled = (recorder: Recorder, shard: string | undefined, records
   const metric = shard === undefined ?
     recorder.metrics.recordsThrottled :
     taggedWith(recorder, "recordsThrottled", Metrics.Attributes.partition, shard)
-  metric.unsafeUpdate(records, recorder.labels)
+  metric.updateUnsafe(records, recorder.context)
 }

@@ -4,7 +4,7 @@
  */
 import { Settings } from "@effect-kinesis/core"
 import * as Duration from "effect/Duration"
-import * as Either from "effect/Either"
+import * as Result from "effect/Result"
 import * as Schedule from "effect/Schedule"
 import { InvalidOptions } from "../Errors.js"
 import * as Retry from "../Retry.js"
@@ -12,7 +12,7 @@ import * as Retry from "../Retry.js"
 /** The writer's options as the user gives them; every field but `stream` has a default. */
 export interface Options {
   readonly stream: string
-  readonly linger?: Duration.DurationInput | undefined
+  readonly linger?: Duration.Input | undefined
   readonly maxBatchRecords?: number | undefined
   readonly maxBatchBytes?: number | undefined
   readonly maxRecordBytes?: number | undefined
@@ -20,13 +20,13 @@ export interface Options {
   readonly maxBufferedBytes?: number | undefined
   readonly maxInFlight?: number | undefined
   readonly retry?: Schedule.Schedule<unknown, Retry.RetryInput> | undefined
-  readonly requestTimeout?: Duration.DurationInput | undefined
-  readonly shutdownTimeout?: Duration.DurationInput | undefined
+  readonly requestTimeout?: Duration.Input | undefined
+  readonly shutdownTimeout?: Duration.Input | undefined
   readonly logBatches?: boolean | undefined
   readonly ordered?: boolean | undefined
   readonly shardAware?: boolean | undefined
   readonly shardCapacity?: number | undefined
-  readonly shardMapRefresh?: Duration.DurationInput | undefined
+  readonly shardMapRefresh?: Duration.Input | undefined
   readonly aggregate?: boolean | AggregateOptions | undefined
 }
 
@@ -63,16 +63,16 @@ export const defaults = {
 } as const
 
 const toMillis = (value: unknown): number | undefined => {
-  const decoded = Duration.decodeUnknown(value)
+  const decoded = Duration.fromInput(value as Duration.Input)
   return decoded._tag === "None" ? undefined : Duration.toMillis(decoded.value)
 }
 
 /** Checks every option and fills in defaults; every problem is named, not only the first. */
-export const resolve = (options: Options): Either.Either<Resolved, InvalidOptions> => {
+export const resolve = (options: Options): Result.Result<Resolved, InvalidOptions> => {
   const resolved = Settings.resolve(options, toMillis)
   const retry = typeof options === "object" && options !== null ? options.retry ?? defaults.retry : defaults.retry
   const problems = Settings.isInvalid(resolved) ? [...resolved.problems] : []
   if (!Schedule.isSchedule(retry)) problems.push("retry must be a Schedule")
-  if (problems.length > 0 || Settings.isInvalid(resolved)) return Either.left(new InvalidOptions({ problems }))
-  return Either.right({ ...resolved, retry })
+  if (problems.length > 0 || Settings.isInvalid(resolved)) return Result.fail(new InvalidOptions({ problems }))
+  return Result.succeed({ ...resolved, retry })
 }

@@ -7,11 +7,10 @@ import { Accumulator } from "@effect-kinesis/core"
 import * as Clock from "effect/Clock"
 import type * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
-import * as Either from "effect/Either"
 import * as Exit from "effect/Exit"
-import * as FiberRef from "effect/FiberRef"
-import * as Logger from "effect/Logger"
 import * as LogLevel from "effect/LogLevel"
+import * as References from "effect/References"
+import * as Result from "effect/Result"
 import type * as Tracer from "effect/Tracer"
 import type { RecordFailed } from "../Errors.js"
 import type { Kinesis } from "../Kinesis.js"
@@ -58,15 +57,12 @@ export const annotateStored = (ticket: Ticket, held: Held): void => {
   span.attribute(Attributes.attempts, held.attempts)
 }
 
-const logVisible = (message: string) =>
-  FiberRef.getWith(
-    FiberRef.currentMinimumLogLevel,
-    (minimum) =>
-      // Debug lines shown while the application's minimum is Info or lower; above that it asked for quiet.
-      LogLevel.greaterThan(minimum, LogLevel.Info) ?
-        Effect.void :
-        Effect.logDebug(message).pipe(Logger.withMinimumLogLevel(LogLevel.Debug))
-  )
+const logVisible = (message: string): Effect.Effect<void> =>
+  Effect.flatMap(References.MinimumLogLevel, (minimum) =>
+    // Debug lines shown while the application's minimum is Info or lower; above that it asked for quiet.
+    LogLevel.isGreaterThan(minimum, "Info") ?
+      Effect.void :
+      Effect.logDebug(message).pipe(Effect.provideService(References.MinimumLogLevel, "Debug")))
 
 /** Sends one planned request and hands its outcome to the accumulator; never fails. */
 export const send = (writer: Writer, request: Accumulator.Request<Ticket>): Effect.Effect<void> => {
@@ -84,14 +80,13 @@ export const send = (writer: Writer, request: Accumulator.Request<Ticket>): Effe
       for (const held of entries) {
         if (held.attempts > attempt) attempt = held.attempts
         const caller = held.ticket?.span
-        if (caller !== undefined) (links ??= []).push({ _tag: "SpanLink", span: caller, attributes: {} })
+        if (caller !== undefined) (links ??= []).push({ span: caller, attributes: {} })
       }
       // A root: one long-lived span around the writer would otherwise gather every request of its life.
       span = yield* Effect.makeSpan(`PutRecords ${options.streamName}`, {
         kind: "client",
         root: true,
         links,
-        captureStackTrace: false,
         attributes: {
           [Attributes.system]: SYSTEM,
           [Attributes.destination]: options.streamName,
@@ -107,15 +102,18 @@ export const send = (writer: Writer, request: Accumulator.Request<Ticket>): Effe
       if (options.logBatches) yield* logVisible(`sending ${entries.length} messages to stream ${options.streamName}`)
       const response = yield* restore(
         writer.kinesis.putRecords({ ...options.target, Records: Accumulator.entriesOf(request) }).pipe(
-          Effect.timeoutFail({ duration: options.requestTimeoutMillis, onTimeout: requestTimeout }),
-          Effect.catchAllDefect((defect) => Effect.fail(Retry.classify("PutRecords", defect)))
+          Effect.timeoutOrElse({
+            duration: options.requestTimeoutMillis,
+            orElse: () => Effect.fail(requestTimeout())
+          }),
+          Effect.catchDefect((defect) => Effect.fail(Retry.classify("PutRecords", defect)))
         )
-      ).pipe(Effect.either)
+      ).pipe(Effect.result)
       const answeredAt = writer.now()
       let successful = 0
       let errors: ReadonlyArray<string>
-      if (Either.isLeft(response)) {
-        const error = response.left
+      if (Result.isFailure(response)) {
+        const error = response.failure
         errors = [error.detail === "" ? error.code : error.detail]
         Metrics.request(metrics, entries.length, request.bytes, answeredAt - request.sentAt, error.code)
         requestSpan.attribute(Attributes.errorType, error.code)
@@ -124,7 +122,7 @@ export const send = (writer: Writer, request: Accumulator.Request<Ticket>): Effe
         requestSpan.attribute(Attributes.throttled, 0)
       } else {
         Metrics.request(metrics, entries.length, request.bytes, answeredAt - request.sentAt, undefined)
-        const answer = Accumulator.handleResponse(acc, request, response.right.Records, answeredAt)
+        const answer = Accumulator.handleResponse(acc, request, response.success.Records, answeredAt)
         successful = answer.delivered
         errors = answer.errors
         for (const [shard, records] of answer.throttledByShard) {
@@ -134,7 +132,7 @@ export const send = (writer: Writer, request: Accumulator.Request<Ticket>): Effe
         if (links !== undefined) {
           for (const held of entries) {
             if (held.ticket?.span !== undefined && held.sequenceNumber !== "") {
-              held.ticket.span.addLinks([{ _tag: "SpanLink", span: requestSpan, attributes: {} }])
+              held.ticket.span.addLinks([{ span: requestSpan, attributes: {} }])
             }
           }
         }
@@ -151,12 +149,12 @@ export const send = (writer: Writer, request: Accumulator.Request<Ticket>): Effe
       }
     }).pipe(
       // A defect while handling the outcome is a bug, but its records must still end somewhere: they fail, loudly.
-      Effect.catchAllDefect((defect) =>
+      Effect.catchDefect((defect) =>
         Effect.suspend(() => {
           outcome = Exit.die(defect)
           Accumulator.handleDefect(acc, request, String(defect), writer.now())
           return writer.process.pipe(
-            Effect.zipRight(Effect.logError("the writer failed while settling a response", defect))
+            Effect.andThen(Effect.logError("the writer failed while settling a response", defect))
           )
         })
       ),

@@ -8,8 +8,8 @@ import { ListShardsCommand } from "@aws-sdk/client-kinesis"
 import { ShardMap } from "@effect-kinesis/core"
 import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
-import * as Either from "effect/Either"
 import * as Exit from "effect/Exit"
+import * as Result from "effect/Result"
 import type * as Scope from "effect/Scope"
 import type { KinesisError } from "../Errors.js"
 import type { Kinesis } from "../Kinesis.js"
@@ -69,18 +69,20 @@ export interface Follower {
 /** Starts following the stream's shard map in the current scope. */
 export const follow = (options: Options): Effect.Effect<Follower, never, Scope.Scope> =>
   Effect.gen(function*() {
-    const fiberId = yield* Effect.fiberId
     let signal: Deferred.Deferred<void> | undefined
     let asked = false
     const refresh = () => {
       asked = true
-      if (signal !== undefined) Deferred.unsafeDone(signal, Exit.void)
+      if (signal !== undefined) Deferred.doneUnsafe(signal, Exit.void)
     }
     const read = (timeoutMillis: number) =>
       load(options.kinesis, options.target).pipe(
-        Effect.timeoutFail({ duration: timeoutMillis, onTimeout: () => Retry.timedOut("ListShards", timeoutMillis) }),
-        Effect.catchAllDefect((defect) => Effect.fail(Retry.classify("ListShards", defect))),
-        Effect.either
+        Effect.timeoutOrElse({
+          duration: timeoutMillis,
+          orElse: () => Effect.fail(Retry.timedOut("ListShards", timeoutMillis))
+        }),
+        Effect.catchDefect((defect) => Effect.fail(Retry.classify("ListShards", defect))),
+        Effect.result
       )
     const loop: Effect.Effect<never> = Effect.gen(function*() {
       let known = false
@@ -92,8 +94,8 @@ export const follow = (options: Options): Effect.Effect<Follower, never, Scope.S
           !known && !warned ? Math.min(FIRST_READ_MILLIS, options.requestTimeoutMillis) : options.requestTimeoutMillis
         )
         let wait = options.refreshMillis
-        if (Either.isRight(loaded)) {
-          const map = loaded.right
+        if (Result.isSuccess(loaded)) {
+          const map = loaded.success
           yield* options.onMap(map)
           if (!known) yield* Effect.logDebug(`stream ${options.streamName} has ${ShardMap.size(map)} open shard(s)`)
           known = true
@@ -102,7 +104,7 @@ export const follow = (options: Options): Effect.Effect<Follower, never, Scope.S
           }
           warned = false
         } else {
-          const error = loaded.left
+          const error = loaded.failure
           yield* options.onFailure
           if (error.retriable) wait = Math.min(wait, RETRY_MILLIS)
           if (!warned) {
@@ -115,7 +117,7 @@ export const follow = (options: Options): Effect.Effect<Follower, never, Scope.S
           }
         }
         if (!asked) {
-          const next = Deferred.unsafeMake<void>(fiberId)
+          const next = Deferred.makeUnsafe<void>()
           signal = next
           yield* Effect.raceFirst(Deferred.await(next), Effect.sleep(wait))
           signal = undefined

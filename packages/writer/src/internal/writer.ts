@@ -1,11 +1,9 @@
 import { Accumulator, RateLimit, Record, type Stats as CoreStats } from "@effect-kinesis/core"
-import * as Chunk from "effect/Chunk"
+import * as Clock from "effect/Clock"
 import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
-import * as ExecutionStrategy from "effect/ExecutionStrategy"
 import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
-import * as FiberRef from "effect/FiberRef"
 import * as FiberSet from "effect/FiberSet"
 import * as Option from "effect/Option"
 import * as Random from "effect/Random"
@@ -56,22 +54,20 @@ interface Waiting {
   granted: boolean
 }
 
-const now = (clock: { unsafeCurrentTimeMillis(): number }) => clock.unsafeCurrentTimeMillis()
+const now = (clock: { currentTimeMillisUnsafe(): number }) => clock.currentTimeMillisUnsafe()
 
 /** Builds a writer in the current scope; closing the scope stops intake and drains within `shutdownTimeout`. */
 export const make = (options: Resolved): Effect.Effect<Service, never, Kinesis | Scope.Scope> =>
   // The drain needs its finalizers run in order (drain, then batching fiber, then senders), whatever the caller's
   // scope does: a parallel scope would stop the senders while the drain waits for them.
   Effect.flatMap(Effect.scope, (parent) =>
-    Effect.flatMap(Scope.fork(parent, ExecutionStrategy.sequential), (own) =>
-      Scope.extend(build(options), own)))
+    Effect.flatMap(Scope.fork(parent, "sequential"), (own) => Scope.provide(build(options), own)))
 
 const build = (options: Resolved): Effect.Effect<Service, never, Kinesis | Scope.Scope> =>
   Effect.gen(function*() {
     const kinesis = yield* Kinesis
-    const clock = yield* Effect.clock
+    const clock = yield* Clock.Clock
     const senders = yield* FiberSet.make<void, never>()
-    const fiberId = yield* Effect.fiberId
     const { streamName } = options
 
     const limiter = options.shardAware ? RateLimit.make({ capacity: options.shardCapacity }) : undefined
@@ -97,8 +93,8 @@ const build = (options: Resolved): Effect.Effect<Service, never, Kinesis | Scope
     let wakeup: Deferred.Deferred<void> | undefined
     let drained: Deferred.Deferred<boolean> | undefined // true when everything settled, false at the timeout
     // The writer's fibers inherit the metric labels of the fiber that builds it; updates use them directly.
-    const metrics = Metrics.make(streamName, yield* FiberRef.get(FiberRef.currentMetricLabels))
-    const randomPrefix = `${(yield* Random.nextIntBetween(0, 0x7fffffff)).toString(36)}-`
+    const metrics = Metrics.make(streamName, yield* Effect.context<never>())
+    const randomPrefix = `${(yield* Random.nextIntBetween(0, 0x7fffffff, { halfOpen: true })).toString(36)}-`
     let keyCounter = 0
     // MD5 spreads any distinct keys evenly over the hash key space; a counter makes them distinct at no cost.
     const randomKey = () => randomPrefix + (keyCounter++).toString(36)
@@ -108,7 +104,7 @@ const build = (options: Resolved): Effect.Effect<Service, never, Kinesis | Scope
       if (wakeup !== undefined) {
         const signal = wakeup
         wakeup = undefined
-        Deferred.unsafeDone(signal, Exit.void)
+        Deferred.doneUnsafe(signal, Exit.void)
       }
     }
     const reportHolding = () => {
@@ -123,7 +119,7 @@ const build = (options: Resolved): Effect.Effect<Service, never, Kinesis | Scope
       Metrics.delivered(metrics, records.length, bytes)
       const { deliveryDuration } = metrics.metrics
       for (const held of records) {
-        deliveryDuration.unsafeUpdate((at - held.takenAt) / 1000, metrics.labels)
+        deliveryDuration.updateUnsafe((at - held.takenAt) / 1000, metrics.context)
         const ticket = held.ticket
         if (ticket === undefined) continue
         const { attempts, sequenceNumber, shardId, subSequenceNumber } = held
@@ -131,7 +127,7 @@ const build = (options: Resolved): Effect.Effect<Service, never, Kinesis | Scope
         const result: RecordResult = subSequenceNumber === undefined ?
           { shardId, sequenceNumber, attempts } :
           { shardId, sequenceNumber, subSequenceNumber, attempts }
-        Deferred.unsafeDone(ticket.result, Exit.succeed(result))
+        Deferred.doneUnsafe(ticket.result, Exit.succeed(result))
       }
     }
 
@@ -154,7 +150,7 @@ const build = (options: Resolved): Effect.Effect<Service, never, Kinesis | Scope
             ticket.span.attribute(Attributes.errorType, event.code)
             ticket.span.attribute(Attributes.attempts, held.attempts)
           }
-          Deferred.unsafeDone(ticket.result, Exit.fail(error))
+          Deferred.doneUnsafe(ticket.result, Exit.fail(error))
         } else if (failures.length < options.maxBufferedRecords) failures.push(error)
         else unlisted++
       }
@@ -174,13 +170,13 @@ const build = (options: Resolved): Effect.Effect<Service, never, Kinesis | Scope
         if (waiter !== undefined) {
           waiting.delete(event.waiter)
           waiter.granted = true
-          Deferred.unsafeDone(waiter.admitted, Exit.void)
+          Deferred.doneUnsafe(waiter.admitted, Exit.void)
         }
       } else if (event._tag === "Flushed") {
         const flushed = flushes.get(event.flush)
         flushes.delete(event.flush)
-        if (flushed !== undefined) Deferred.unsafeDone(flushed, Exit.void)
-      } else if (event._tag === "Drained" && drained !== undefined) Deferred.unsafeDone(drained, Exit.succeed(true))
+        if (flushed !== undefined) Deferred.doneUnsafe(flushed, Exit.void)
+      } else if (event._tag === "Drained" && drained !== undefined) Deferred.doneUnsafe(drained, Exit.succeed(true))
     }
     const dispatch = () => {
       for (const event of Accumulator.pollEvents(acc)) {
@@ -221,7 +217,7 @@ const build = (options: Resolved): Effect.Effect<Service, never, Kinesis | Scope
       if (queued.length === 0) return Effect.void
       const effects = queued
       queued = []
-      return Effect.zipRight(Effect.all(effects, { discard: true }), process)
+      return Effect.andThen(Effect.all(effects, { discard: true }), process)
     })
 
     const sending: Sending.Writer = { options, kinesis, acc, metrics, now: nowMillis, process }
@@ -231,7 +227,7 @@ const build = (options: Resolved): Effect.Effect<Service, never, Kinesis | Scope
         const request = yield* Effect.sync(() => {
           const next = Accumulator.pollSend(acc, nowMillis())
           if (next === undefined) {
-            wakeup = Deferred.unsafeMake<void>(fiberId)
+            wakeup = Deferred.makeUnsafe<void>()
             // Held records and records taken, reported here and at each request: not per record taken.
             reportHolding()
           }
@@ -298,7 +294,7 @@ const build = (options: Resolved): Effect.Effect<Service, never, Kinesis | Scope
           return Effect.void
         }
         const id = Accumulator.wait(acc, record.size)
-        const waiter: Waiting = { admitted: Deferred.unsafeMake(fiberId), granted: false }
+        const waiter: Waiting = { admitted: Deferred.makeUnsafe(), granted: false }
         waiting.set(id, waiter)
         return restore(Deferred.await(waiter.admitted)).pipe(
           Effect.onInterrupt(() =>
@@ -310,7 +306,7 @@ const build = (options: Resolved): Effect.Effect<Service, never, Kinesis | Scope
               dispatch()
             })
           ),
-          Effect.zipRight(Effect.suspend(() => {
+          Effect.andThen(Effect.suspend(() => {
             // Room granted before the shutdown deadline, taken after it: nothing sends any more, so refuse.
             if (stopped) {
               Accumulator.redeem(acc, record.size, true)
@@ -339,8 +335,8 @@ const build = (options: Resolved): Effect.Effect<Service, never, Kinesis | Scope
       })
 
     const putWith = (record: Record.Encoded, span: Tracer.Span | undefined) => {
-      const ticket: Ticket = { result: Deferred.unsafeMake<RecordResult, RecordFailed>(fiberId), span }
-      return take(record, ticket).pipe(Effect.zipRight(Deferred.await(ticket.result)))
+      const ticket: Ticket = { result: Deferred.makeUnsafe<RecordResult, RecordFailed>(), span }
+      return take(record, ticket).pipe(Effect.andThen(Deferred.await(ticket.result)))
     }
     const putSpan = {
       kind: "producer",
@@ -402,17 +398,15 @@ const build = (options: Resolved): Effect.Effect<Service, never, Kinesis | Scope
           }
           if (next === records.length) return Effect.void
           // No room: wait in line for the next record as enqueue does, then take what fits again.
-          return Effect.zipRight(take(records[next], undefined), Effect.sync(() => next++)).pipe(
-            Effect.zipRight(takeRest)
+          return Effect.andThen(take(records[next], undefined), Effect.sync(() => next++)).pipe(
+            Effect.andThen(takeRest)
           )
         })
         return takeRest
       })
 
-    const sink: Sink.Sink<void, Entry, never, InvalidRecord | WriterClosed> = Sink.forEachChunk((chunk) =>
-      // A chunk's array (no copy for most chunks), taken by index.
-      enqueueAll(Chunk.toReadonlyArray(chunk))
-    )
+    // A chunk's array, taken by index.
+    const sink: Sink.Sink<void, Entry, never, InvalidRecord | WriterClosed> = Sink.forEachArray(enqueueAll)
 
     const reportFailures = (): Effect.Effect<void, DeliveryFailed> => {
       if (failures.length === 0 && unlisted === 0) return Effect.void
@@ -425,7 +419,7 @@ const build = (options: Resolved): Effect.Effect<Service, never, Kinesis | Scope
     const flush: Effect.Effect<void, DeliveryFailed> = Effect.suspend(() => {
       const id = Accumulator.flush(acc)
       if (id === undefined) return reportFailures()
-      const done = Deferred.unsafeMake<void>(fiberId)
+      const done = Deferred.makeUnsafe<void>()
       flushes.set(id, done)
       wake()
       return Deferred.await(done).pipe(
@@ -435,7 +429,7 @@ const build = (options: Resolved): Effect.Effect<Service, never, Kinesis | Scope
             Accumulator.forgetFlush(acc, id)
           })
         ),
-        Effect.zipRight(Effect.suspend(reportFailures))
+        Effect.andThen(Effect.suspend(reportFailures))
       )
     })
 
@@ -446,21 +440,21 @@ const build = (options: Resolved): Effect.Effect<Service, never, Kinesis | Scope
       Effect.gen(function*() {
         const done = yield* Effect.sync(() => {
           closed = true
-          drained = Deferred.unsafeMake<boolean>(fiberId)
+          drained = Deferred.makeUnsafe<boolean>()
           for (const id of Accumulator.close(acc)) {
             const waiter = waiting.get(id)
             waiting.delete(id)
-            if (waiter !== undefined) Deferred.unsafeDone(waiter.admitted, Exit.fail(closedError))
+            if (waiter !== undefined) Deferred.doneUnsafe(waiter.admitted, Exit.fail(closedError))
           }
           dispatch()
           wake()
           return drained
         })
         // Finalizers run uninterruptibly, where a timeout could never stop what it races: a timer fiber decides.
-        const timer = yield* Effect.forkDaemon(
+        const timer = yield* Effect.forkDetach(
           Effect.interruptible(
             Effect.sleep(options.shutdownTimeoutMillis).pipe(
-              Effect.zipRight(Deferred.succeed(done, false))
+              Effect.andThen(Deferred.succeed(done, false))
             )
           )
         )

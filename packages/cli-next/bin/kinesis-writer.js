@@ -1,3 +1,0 @@
-#!/usr/bin/env node
-// The command is built into dist/ (npm run build); this file exists before the build, so that npm links it.
-import "../dist/bin.js"
