@@ -24,6 +24,7 @@ const escape = (text: string) => text.replace(/&/g, "&amp;").replace(/</g, "&lt;
 const colors: Record<string, string> = {
   "hand-loop": "#6b7280",
   "effect-kinesis": "#2563eb",
+  "effect-kinesis-effect3": "#64748b",
   "effect-kinesis-blind": "#93c5fd",
   "effect-kinesis-aggregated": "#0891b2",
   "effect-kinesis-tuned": "#1e40af",

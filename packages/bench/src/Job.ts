@@ -2,10 +2,14 @@
  * One run of one writer, as the orchestrator hands it to a child process, and what comes back.
  */
 
-/** The writers compared. */
+/**
+ * The writers compared. `effect-kinesis` and its variants are the main line, `@effect-kinesis/writer` on Effect 4;
+ * `effect-kinesis-effect3` is the Effect 3 line, `@effect-kinesis/writer-effect3`, with every default.
+ */
 export const writers = [
   "hand-loop",
   "effect-kinesis",
+  "effect-kinesis-effect3",
   "effect-kinesis-blind",
   "effect-kinesis-aggregated",
   "effect-kinesis-tuned",

@@ -19,7 +19,12 @@ const writerRows: ReadonlyArray<readonly [string, string]> = [
   [
     "effect-kinesis",
     "this library with its defaults (shard-aware: shard map, per-shard pacing): `enqueue` in an `Effect.gen` loop, " +
-    "then `flush`"
+    "then `flush`. The main line, `@effect-kinesis/writer` on Effect 4, as are the variants below"
+  ],
+  [
+    "effect-kinesis-effect3",
+    "the Effect 3 line, `@effect-kinesis/writer-effect3`, driven as `effect-kinesis` is (the same loop, every " +
+    "default): what Effect 4 changed (in the clean cases only)"
   ],
   [
     "effect-kinesis-blind",

@@ -2,7 +2,17 @@
  * The results as text: the terminal table, and the Markdown of `docs/bench/README.md`.
  */
 import { type WriterName, writers } from "./Job.js"
-import { coreMeasures, delivered, type Results, type Run, type Source, type Summary, type Target } from "./Results.js"
+import {
+  compareLines,
+  coreMeasures,
+  delivered,
+  lines,
+  type Results,
+  type Run,
+  type Source,
+  type Summary,
+  type Target
+} from "./Results.js"
 import {
   type Case,
   gaugeCapacity,
@@ -287,6 +297,33 @@ const caseNote = (testCase: Case, mode: string) =>
   gaugeNote(testCase) +
   `; median of ${testCase.rounds} round(s) (${mode})`
 
+// The two Effect lines side by side, a row per case and figure: each line's median, and Effect 4's over Effect 3's.
+const lineRows = (results: Results) => {
+  const compared = compareLines(results.plan.cases, results.runs)
+  if (compared.length === 0) return undefined
+  const named = { cpu: "CPU us/rec", rate: "records/s", steadyCpu: "CPU us/rec, 2nd half" } as const
+  const digits = { cpu: 1, rate: 0, steadyCpu: 1 } as const
+  const rows = compared.flatMap((c) =>
+    c.figures.map((f) => [
+      c.case,
+      named[f.what],
+      num(f.effect4, digits[f.what]),
+      num(f.effect3, digits[f.what]),
+      num(f.ratio, 2),
+      f.ratios.map((r) => num(r, 2)).join(", ")
+    ])
+  )
+  return {
+    headers: ["case", "figure", `${lines.effect4} (Effect 4)`, `${lines.effect3}`, "Effect 4 / Effect 3", "(rounds)"],
+    rows,
+    align: ["left", "left", "right", "right", "right", "left"] as const
+  }
+}
+
+const lineNote = "the same loop (`enqueue` each record, then `flush`) with every default, each run in a process of " +
+  "its own, in the same rounds as the other writers; medians of the rounds both delivered every record in, and " +
+  "each round's ratio (CPU below 1 and records/s above 1: Effect 4 does better)"
+
 const machineLine = (results: Pick<Results, "machine">) => {
   const m = results.machine
   return `${m.date.slice(0, 10)}, ${m.cpu}, ${m.cores} cores, ${m.memoryGiB} GiB, Node ${m.node}, ${m.platform}, ` +
@@ -361,6 +398,11 @@ export const text = (results: Results): string => {
       out.push(`${table.writer}, per second (split ${num(table.split.atSeconds, 1)} s after the first record):`)
       out.push(textTable(table.headers, table.rows, table.align), "")
     }
+  }
+  const linesTable = lineRows(results)
+  if (linesTable !== undefined) {
+    out.push(`Effect 4 against Effect 3: ${lineNote}`)
+    out.push(textTable(linesTable.headers, linesTable.rows, linesTable.align), "")
   }
   const memory = memoryRows(results.summaries)
   if (memory.rows.length > 0) {
@@ -449,6 +491,11 @@ export const markdown = (results: Results, howTo: string): string => {
       )
       out.push(markdownTable(table.headers, table.rows, table.align), "")
     }
+  }
+  const linesMd = lineRows(results)
+  if (linesMd !== undefined) {
+    out.push("## Effect 4 against Effect 3", "", `The two lines of this library, ${lineNote}.`, "")
+    out.push(markdownTable(linesMd.headers, linesMd.rows, linesMd.align), "")
   }
   const memory = memoryRows(results.summaries)
   if (memory.rows.length > 0) {

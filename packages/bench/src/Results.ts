@@ -422,12 +422,70 @@ const fmt = (value: number, digits = 2) => Number.isFinite(value) ? value.toFixe
 const ours: ReadonlyArray<WriterName> = [
   baseline,
   "effect-kinesis",
+  "effect-kinesis-effect3",
   "effect-kinesis-blind",
   "effect-kinesis-tuned",
   "effect-kinesis-sink",
   "effect-kinesis-all",
   "effect-kinesis-aggregated"
 ]
+
+/** The Effect 4 line's figures over the Effect 3 line's in one case: medians, and each round's. */
+export interface LineComparison {
+  readonly case: string
+  /** The rounds both lines delivered every record in: the only ones compared. */
+  readonly rounds: number
+  /** CPU per record (us), records per second, and CPU per record of the second half (us): each line's median. */
+  readonly figures: ReadonlyArray<{
+    readonly what: "cpu" | "rate" | "steadyCpu"
+    readonly effect4: number
+    readonly effect3: number
+    /** Effect 4's over Effect 3's in the same round, and their median. */
+    readonly ratios: ReadonlyArray<number>
+    readonly ratio: number
+  }>
+}
+
+/** The two Effect lines' writers: the same loop (`enqueue` each record, `flush`), every default. */
+export const lines = { effect4: "effect-kinesis", effect3: "effect-kinesis-effect3" } as const satisfies Record<
+  string,
+  WriterName
+>
+
+/** Each case both Effect lines ran, the Effect 4 line's figures over the Effect 3 line's, round by round. */
+export const compareLines = (cases: ReadonlyArray<Case>, runs: ReadonlyArray<Run>): Array<LineComparison> =>
+  cases.flatMap((testCase) => {
+    const of = (writer: WriterName) => runs.filter((run) => run.case === testCase.id && run.writer === writer)
+    const pairs = of(lines.effect4).flatMap((four) => {
+      const three = of(lines.effect3).find((run) => run.round === four.round)
+      return three !== undefined && four.ok && three.ok ? [[four, three] as const] : []
+    })
+    if (pairs.length === 0) return []
+    const figure = (what: "cpu" | "rate" | "steadyCpu", pick: (run: Run) => number | undefined) => {
+      const both = pairs.flatMap(([four, three]) => {
+        const a = pick(four)
+        const b = pick(three)
+        return a === undefined || b === undefined ? [] : [[a, b] as const]
+      })
+      const ratios = both.map(([a, b]) => a / b)
+      return {
+        what,
+        effect4: median(both.map(([a]) => a)),
+        effect3: median(both.map(([, b]) => b)),
+        ratios,
+        ratio: median(ratios)
+      }
+    }
+    return [{
+      case: testCase.id,
+      rounds: pairs.length,
+      figures: [
+        figure("cpu", (run) => run.cpuMicrosPerRecord),
+        figure("rate", (run) => run.recordsPerSecond),
+        figure("steadyCpu", (run) => run.steadyCpuMicrosPerRecord)
+      ]
+    }]
+  })
 
 /** Issue 9's bounds on CPU per record and peak RSS, over the hand loop's in the same round (clean, 4 shards). */
 export const CPU_GOALS = { enqueue: 1.25, bulk: 1.1, rss: 1.25 } as const

@@ -15,6 +15,8 @@ const load = async (name: WriterName): Promise<Writer> => {
       return (await import("./writers/HandLoop.js")).prepare
     case "effect-kinesis":
       return (await import("./writers/EffectKinesis.js")).defaults
+    case "effect-kinesis-effect3":
+      return (await import("./writers/EffectKinesisEffect3.js")).defaults
     case "effect-kinesis-blind":
       return (await import("./writers/EffectKinesis.js")).blind
     case "effect-kinesis-aggregated":

@@ -3,6 +3,7 @@ import { LocalKinesis } from "@effect-kinesis/local-effect3"
 import { describe, expect, it } from "@effect/vitest"
 import { NodeHttpHandler } from "@smithy/node-http-handler"
 import * as Effect from "effect/Effect"
+import { createRequire } from "node:module"
 import * as Chart from "../src/Chart.js"
 import { inProcess, run, verify } from "../src/Harness.js"
 import type { WriterName } from "../src/Job.js"
@@ -52,7 +53,14 @@ describe("Harness", () => {
       })
     }))
 
-  for (const writer of ["hand-loop", "effect-kinesis", "aws-kinesis-writable"] satisfies Array<WriterName>) {
+  for (
+    const writer of [
+      "hand-loop",
+      "effect-kinesis",
+      "effect-kinesis-effect3",
+      "aws-kinesis-writable"
+    ] satisfies Array<WriterName>
+  ) {
     it.scoped(`runs ${writer} to the end, every record read back once`, () =>
       Effect.gen(function*() {
         const local = yield* LocalKinesis.make({ streams: { bench: 2 } })
@@ -80,6 +88,54 @@ describe("Harness", () => {
         })
       }))
   }
+
+  it("resolves effect 4 in the Effect 4 line's driver package and effect 3 in the bench's own files", () => {
+    const major = (from: string) => {
+      const require = createRequire(new URL(from, import.meta.url))
+      return (require("effect/package.json") as { readonly version: string }).version.split(".")[0]
+    }
+    expect(major("../../bench-effect4/src/index.ts")).toBe("4")
+    expect(major("../src/writers/EffectKinesisEffect3.ts")).toBe("3")
+  })
+
+  it("measures the Effect 3 line beside the Effect 4 line in the clean cases, and compares them round by round", () => {
+    const cases = Scenarios.plan("quick").cases
+    expect(cases.filter((c) => c.writers?.includes("effect-kinesis-effect3")).map((c) => c.id)).toEqual([
+      "clean",
+      "clean-32"
+    ])
+    const run = (writer: WriterName, round: number, cpu: number, rate: number, ok = true) =>
+      ({
+        case: "clean",
+        round,
+        writer,
+        ok,
+        cpuMicrosPerRecord: cpu,
+        recordsPerSecond: rate,
+        steadyCpuMicrosPerRecord: cpu / 2
+      }) as Results.Run
+    const runs = [
+      run("effect-kinesis", 0, 40, 9_000),
+      run("effect-kinesis-effect3", 0, 50, 8_000),
+      run("effect-kinesis", 1, 30, 12_000),
+      run("effect-kinesis-effect3", 1, 60, 6_000),
+      // A round one of them lost records in is left out.
+      run("effect-kinesis", 2, 10, 30_000),
+      run("effect-kinesis-effect3", 2, 60, 6_000, false),
+      run("hand-loop", 0, 20, 10_000)
+    ]
+    const [clean, ...others] = Results.compareLines(cases, runs)
+    expect(others).toEqual([])
+    expect(clean.case).toBe("clean")
+    expect(clean.rounds).toBe(2)
+    const cpu = clean.figures.find((f) => f.what === "cpu")!
+    expect(cpu.ratios).toEqual([0.8, 0.5])
+    expect(cpu.ratio).toBeCloseTo(0.65)
+    expect(cpu.effect4).toBe(35)
+    expect(cpu.effect3).toBe(55)
+    expect(clean.figures.find((f) => f.what === "rate")!.ratios).toEqual([9_000 / 8_000, 2])
+    expect(clean.figures.find((f) => f.what === "steadyCpu")!.ratio).toBeCloseTo(0.65)
+  })
 
   it("puts the hot key's share of the records on it, spread evenly", () => {
     const hot = Array.from({ length: 1000 }, (_, i) => isHot(i, 0.5))
