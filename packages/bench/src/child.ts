@@ -2,17 +2,16 @@
  * The process one measurement runs in, so its heap, RSS and CPU are its own. Started by the orchestrator with
  * `fork`, given its task as JSON in argv, it answers with one message and exits.
  */
-import * as Core from "./Core.js"
 import type { Go, Outcome, Started, Task } from "./Job.js"
-import { runJob } from "./Run.js"
-import * as Stages from "./Stages.js"
 
+// Each task loads only its own modules: the stages run the Effect 3 writer, and a writer's process must carry no
+// other writer's libraries (the Effect 4 line's would carry Effect 3 as well, and every writer's memory would too).
 const perform = async (task: Task): Promise<unknown> =>
   task._tag === "Write" ?
-    runJob(task.job, ready) :
+    (await import("./Run.js")).runJob(task.job, ready) :
     task._tag === "Stages" ?
-    Stages.measure(task.records, task.bytes) :
-    Core.measure(task.records, task.bytes, task.profile)
+    (await import("./Stages.js")).measure(task.records, task.bytes) :
+    (await import("./Core.js")).measure(task.records, task.bytes, task.profile)
 
 // Says it is ready to offer, and waits for the word to go.
 const ready = () =>
