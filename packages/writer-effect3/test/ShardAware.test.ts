@@ -52,7 +52,7 @@ describe("shard-aware sending against AWS's per-shard limits", () => {
       expect(stats.delivered).toBe(6000)
       // Paced, a few dozen are refused (some hundreds on a loaded machine); sent at once, 6,000 records would meet
       // 2,000 of room. How much more often a shard-blind writer is refused depends on how fast a loaded machine
-      // sends: the reliability suite compares the two (test/reliability/ShardAware.reliability.ts).
+      // sends: the reliability suite compares the two (local-effect3/test/reliability/ShardAware.reliability.ts).
       expect(counters.records.throttled).toBeLessThan(2000)
       expectAllStored(yield* local.readAll("paced"), 6000)
     }).pipe(Effect.provide(LocalKinesis.layer({ streams: { paced: 2 }, limits: true }))))

@@ -59,7 +59,7 @@ describe("100,000 records under the mixed fault plan", () => {
 
 // The mix of the issue: 20% of records throttled (at random, whatever the rate), 2% InternalFailure, and of requests
 // 5% answered 500, 2% reset before they are forwarded, 1% reset after the records are stored. The shard-aware writer
-// slows down to its floor under refusals drawn at random, so 5,000 records take some 20 seconds: too long for
+// slows down to its floor under refusals drawn at random, so 5,000 records take 20 to 35 seconds: too long for
 // `npm test`, which runs the same checks on 1,000 records with every request fault at 5%.
 const mix = {
   throttle: 0.2,

@@ -1,6 +1,6 @@
 // How often the shard-aware writer is refused against AWS's per-shard limits, next to a shard-blind one. The figures
 // depend on how fast the machine sends, so they are checked here, one file at a time, and not in `npm test`
-// (packages/writer/test/ShardAware.test.ts keeps bounds that hold on a loaded machine).
+// (packages/writer-effect3/test/ShardAware.test.ts keeps bounds that hold on a loaded machine).
 import { LocalKinesis } from "@effect-kinesis/local-effect3"
 import { KinesisWriter } from "@effect-kinesis/writer-effect3"
 import { describe, expect, it } from "@effect/vitest"
