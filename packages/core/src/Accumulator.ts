@@ -252,6 +252,7 @@ export const stats = <T, E = unknown>(acc: Accumulator<T>): Stats.Stats<E> => {
   const { counters, streak } = self
   return {
     accepted: counters.accepted,
+    storedPrefix: self.storedPrefix,
     sent: counters.sent,
     delivered: counters.delivered,
     failed: counters.failed,

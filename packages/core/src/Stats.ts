@@ -44,6 +44,12 @@ export const add = (counts: Map<string, number>, key: string, count: number): vo
 export interface Stats<E = unknown> {
   /** Records accepted by `enqueue` or `put`. */
   readonly accepted: number
+  /**
+   * Records stored in the order accepted: the first `storedPrefix` records accepted are all in the stream. A source's
+   * checkpoint (a file position, a consumer offset) can move up to the record at this count. A record that failed
+   * for good stops it there: what comes after it is never counted.
+   */
+  readonly storedPrefix: number
   /** Records carried by PutRecords requests, each time sent: a record sent three times counts three. */
   readonly sent: number
   /** Records stored in the stream. */

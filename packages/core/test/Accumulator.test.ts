@@ -190,6 +190,27 @@ describe("Accumulator.pollSend", () => {
     expect(Accumulator.stats(acc)).toMatchObject({ failed: 2, failedRequests: 1, failingRequests: 1 })
   })
 
+  it("counts the records stored in the order taken, up to the first not stored; a failed one stops it for good", () => {
+    const acc = Accumulator.make(options({ lingerMillis: 0, limits: { maxBatchRecords: 2, maxBatchBytes: 1024 } }))
+    for (const key of ["a", "b", "c", "d", "e", "f"]) Accumulator.take(acc, record(key), undefined, 0)
+    const first = send(acc, 0) // a, b
+    const second = send(acc, 0) // c, d
+    const third = send(acc, 0) // e, f
+    respond(acc, second, 1)
+    expect(Accumulator.stats(acc).storedPrefix).toBe(0) // c and d are stored, but a and b are not yet
+    respond(acc, first, 2, (_, i) => (i === 0 ? "ok" : "throttled"))
+    expect(Accumulator.stats(acc).storedPrefix).toBe(1) // b waits to be sent again
+    answerAll(acc, 2, 0)
+    respond(acc, send(acc, 3), 4)
+    expect(Accumulator.stats(acc).storedPrefix).toBe(4)
+    respond(acc, third, 5, (_, i) => (i === 0 ? "invalid" : "ok"))
+    Accumulator.pollEvents(acc)
+    expect(Accumulator.stats(acc)).toMatchObject({ storedPrefix: 4, delivered: 5, failed: 1 })
+    Accumulator.take(acc, record("g"), undefined, 6)
+    respond(acc, send(acc, 6), 7)
+    expect(Accumulator.stats(acc)).toMatchObject({ storedPrefix: 4, delivered: 6 })
+  })
+
   it("a short response leaves the records it did not answer to retry: nothing is dropped", () => {
     const acc = Accumulator.make(options({ lingerMillis: 0 }))
     for (const key of ["a", "b", "c"]) Accumulator.take(acc, record(key), undefined, 0)
@@ -516,7 +537,13 @@ const runModel = (commands: ReadonlyArray<Command>, ordered: boolean, paced: boo
   // Acts on the accumulator's events as the writer does: records settle, questions are answered.
   const checkEvents = (delay: number): void => {
     const events = Accumulator.pollEvents(acc)
-    if (events.length === 0) return
+    if (events.length === 0) {
+      // Every event told: the stored prefix runs from the first record taken up to the first not (yet) stored.
+      let prefix = 0
+      while (outcome.get(prefix) === "delivered") prefix++
+      expect(Accumulator.stats(acc).storedPrefix).toBe(prefix)
+      return
+    }
     for (const event of events) {
       switch (event._tag) {
         case "Flushed": {

@@ -73,6 +73,27 @@ export const release = <T>(state: State<T>, held: Held<T>): boolean => {
   return true
 }
 
+/**
+ * Moves the stored prefix on for a record just stored. Records are mostly stored in the order taken, so the set of
+ * records stored ahead of a gap stays small; it never holds more than the records held.
+ */
+export const advanceStored = <T>(state: State<T>, seq: number): void => {
+  if (seq !== state.storedPrefix) {
+    if (seq < state.prefixEnd) state.storedAhead.add(seq)
+    return
+  }
+  let next = seq + 1
+  while (state.storedAhead.delete(next)) next++
+  state.storedPrefix = next
+}
+
+/** A record failed for good: the stored prefix can never pass it, and records stored beyond need no tracking. */
+export const stopStored = <T>(state: State<T>, seq: number): void => {
+  if (seq >= state.prefixEnd) return
+  state.prefixEnd = seq
+  for (const ahead of state.storedAhead) if (ahead > seq) state.storedAhead.delete(ahead)
+}
+
 /** Marks every record taken so far as urgent; the flush's id, or undefined when nothing is held. */
 export const flush = <T>(state: State<T>): number | undefined => {
   if (state.heldRecords === 0) return undefined

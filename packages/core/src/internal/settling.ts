@@ -7,7 +7,7 @@ import * as Failing from "../Failing.js"
 import * as Fault from "../Fault.js"
 import * as Stats from "../Stats.js"
 import { requeue } from "./lines.js"
-import { release } from "./room.js"
+import { advanceStored, release, stopStored } from "./room.js"
 import {
   BLIND,
   countKey,
@@ -40,6 +40,7 @@ export const deliver = <T>(
   subSequenceNumber: number | undefined
 ): boolean => {
   if (!release(state, held)) return false
+  advanceStored(state, held.seq)
   held.shardId = shardId
   held.sequenceNumber = sequenceNumber
   held.subSequenceNumber = subSequenceNumber
@@ -58,6 +59,7 @@ export const fail = <T>(
 ): void => {
   const failed = records.filter((held) => release(state, held))
   if (failed.length === 0) return
+  for (const held of failed) stopStored(state, held.seq)
   state.counters.failed += failed.length
   Stats.add(state.counters.failedByCode, code, failed.length)
   state.events.push({ _tag: "Failed", records: failed, code, detail, retriable })

@@ -198,6 +198,11 @@ export interface State<T> {
   waiters: Array<Waiter>
   flushes: Array<Flush>
   nextSeq: number
+  // Records stored in the order taken: seqs below `storedPrefix` are all stored; stored seqs above it wait in
+  // `storedAhead` until the gap closes. A record that failed stops the prefix for good at `prefixEnd`.
+  storedPrefix: number
+  readonly storedAhead: Set<number>
+  prefixEnd: number
   nextId: number
   urgentUpTo: number // records up to this seq are sent without waiting for linger (flush, close)
   readonly inFlight: Set<Request<T>>
@@ -237,6 +242,9 @@ export const make = <T>(options: Options): State<T> => ({
   waiters: [],
   flushes: [],
   nextSeq: 0,
+  storedPrefix: 0,
+  storedAhead: new Set(),
+  prefixEnd: Infinity,
   nextId: 0,
   urgentUpTo: -1,
   inFlight: new Set(),
