@@ -74,24 +74,38 @@ export const release = <T>(state: State<T>, held: Held<T>): boolean => {
 }
 
 /**
- * Moves the stored prefix on for a record just stored. Records are mostly stored in the order taken, so the set of
- * records stored ahead of a gap stays small; it never holds more than the records held.
+ * Moves the stored prefix on for a record just stored. Records beyond a gap are kept as runs of consecutive seqs,
+ * in order: records are stored mostly in the order taken, so a record extends the last run, and there are never
+ * more runs than records not yet stored (each run starts after one).
  */
 export const advanceStored = <T>(state: State<T>, seq: number): void => {
-  if (seq !== state.storedPrefix) {
-    if (seq < state.prefixEnd) state.storedAhead.add(seq)
+  const runs = state.storedAhead
+  if (seq === state.storedPrefix) {
+    state.storedPrefix = runs.length > 0 && runs[0].start === seq + 1 ? runs.shift()!.end : seq + 1
     return
   }
-  let next = seq + 1
-  while (state.storedAhead.delete(next)) next++
-  state.storedPrefix = next
+  if (seq >= state.prefixEnd) return // beyond a failed record: the prefix never gets there
+  // The last run whose start is at most `seq` (runs are few: a scan from the end finds it at once in the usual case).
+  let i = runs.length - 1
+  while (i >= 0 && runs[i].start > seq) i--
+  const before = i >= 0 ? runs[i] : undefined
+  const after = i + 1 < runs.length ? runs[i + 1] : undefined
+  if (before !== undefined && before.end === seq) {
+    before.end = seq + 1
+    if (after !== undefined && after.start === seq + 1) {
+      before.end = after.end
+      runs.splice(i + 1, 1)
+    }
+  } else if (after !== undefined && after.start === seq + 1) after.start = seq
+  else runs.splice(i + 1, 0, { start: seq, end: seq + 1 })
 }
 
 /** A record failed for good: the stored prefix can never pass it, and records stored beyond need no tracking. */
 export const stopStored = <T>(state: State<T>, seq: number): void => {
   if (seq >= state.prefixEnd) return
   state.prefixEnd = seq
-  for (const ahead of state.storedAhead) if (ahead > seq) state.storedAhead.delete(ahead)
+  state.storedAhead = state.storedAhead.filter((run) => run.start < seq)
+  for (const run of state.storedAhead) run.end = Math.min(run.end, seq)
 }
 
 /** Marks every record taken so far as urgent; the flush's id, or undefined when nothing is held. */

@@ -166,6 +166,12 @@ export interface Waiter {
   readonly size: number
 }
 
+/** Seqs from `start` up to (not including) `end`, all stored, beyond a record not stored yet. */
+export interface StoredRun {
+  start: number
+  end: number
+}
+
 /** A flush waiting for the records taken before it. */
 export interface Flush {
   readonly id: number
@@ -201,7 +207,7 @@ export interface State<T> {
   // Records stored in the order taken: seqs below `storedPrefix` are all stored; stored seqs above it wait in
   // `storedAhead` until the gap closes. A record that failed stops the prefix for good at `prefixEnd`.
   storedPrefix: number
-  readonly storedAhead: Set<number>
+  storedAhead: Array<StoredRun>
   prefixEnd: number
   nextId: number
   urgentUpTo: number // records up to this seq are sent without waiting for linger (flush, close)
@@ -243,7 +249,7 @@ export const make = <T>(options: Options): State<T> => ({
   flushes: [],
   nextSeq: 0,
   storedPrefix: 0,
-  storedAhead: new Set(),
+  storedAhead: [],
   prefixEnd: Infinity,
   nextId: 0,
   urgentUpTo: -1,
