@@ -93,6 +93,14 @@ export interface Split {
   readonly children: ReadonlyArray<string>
 }
 
+/** One writer process of a run of several. */
+export interface ProcessResult {
+  /** From its first record offered until it said every record was settled. */
+  readonly elapsedMs: number
+  /** Records of its own stored while every process was offering (copies included), by their arrival time. */
+  readonly storedInWindow: number
+}
+
 /** One writer's run, as the read-back judged it. */
 export interface RunResult {
   readonly writer: WriterName
@@ -107,6 +115,8 @@ export interface RunResult {
   readonly measured: Measured | undefined
   /** When each process offered records: the first record to the last. */
   readonly windows: ReadonlyArray<Window>
+  /** Each process's time and share of the stream, when every one finished (several processes only). */
+  readonly processes: ReadonlyArray<ProcessResult> | undefined
   readonly error: string | undefined
   readonly tally: Tally
   readonly server: ServerCounts
@@ -148,6 +158,15 @@ export interface ReadBack {
   readonly tally: Tally
   /** Data and partition key bytes of every user record of the run read back, copies included. */
   readonly userBytes: number
+  /** With `shares`: each process's records stored (copies included) in the window, by arrival time. */
+  readonly storedInWindow: ReadonlyArray<number>
+}
+
+/** How the records of a run are shared among its processes: `perProcess` each, numbered in turn. */
+export interface Shares {
+  readonly processes: number
+  readonly perProcess: number
+  readonly window: Window
 }
 
 /**
@@ -157,15 +176,24 @@ export interface ReadBack {
 export const readBack = (
   local: LocalKinesis.Service,
   stream: string,
-  expected: number
+  expected: number,
+  shares?: Shares
 ): Effect.Effect<ReadBack, unknown> =>
   local.readAll(stream).pipe(Effect.map((records) => {
     let userBytes = 0
+    const storedInWindow = new Array<number>(shares?.processes ?? 0).fill(0)
     for (const record of records) {
       const index = indexOf(record.data)
-      if (index >= 0 && index < expected) userBytes += record.data.length + utf8.encode(record.partitionKey).length
+      if (index < 0 || index >= expected) continue
+      userBytes += record.data.length + utf8.encode(record.partitionKey).length
+      const arrived = record.arrivalTime?.getTime()
+      if (
+        shares !== undefined && arrived !== undefined && arrived >= shares.window.from && arrived < shares.window.until
+      ) {
+        storedInWindow[Math.floor(index / shares.perProcess)]++
+      }
     }
-    return { tally: tally(expected, records.map((record) => record.data)), userBytes }
+    return { tally: tally(expected, records.map((record) => record.data)), userBytes, storedInWindow }
   }))
 
 /** Reads a stream back and counts it against the records 0 to `expected - 1`. */
@@ -265,15 +293,27 @@ export const run = (writer: WriterName, spec: RunSpec): Promise<RunResult> =>
     const records = spec.offerMs !== undefined && processes === 1 && done.length === 1 ?
       done[0].offered :
       spec.records * processes
-    const read = yield* readBack(local, stream, records)
+    const measured = done.length === processes ? combine(done) : undefined
+    // Each process's share of the stream while all of them were offering: by when its records were stored.
+    const shares = processes > 1 && measured !== undefined ?
+      {
+        processes,
+        perProcess: spec.records,
+        window: { from: measured.offeredFromMs, until: measured.offeredUntilMs }
+      } :
+      undefined
+    const read = yield* readBack(local, stream, records, shares)
     const counters = yield* local.proxy.counters
     const errors = outcomes.flatMap((outcome) => outcome._tag === "Crashed" ? [outcome.error] : [])
     if (split !== undefined && Either.isLeft(split)) errors.push(`the split failed: ${String(split.left)}`)
     return {
       writer,
       records,
-      measured: done.length === processes ? combine(done) : undefined,
+      measured,
       windows: done.map((m) => ({ from: m.offeredFromMs, until: m.offeredUntilMs })),
+      processes: shares === undefined ?
+        undefined :
+        done.map((m, p) => ({ elapsedMs: m.elapsedMs, storedInWindow: read.storedInWindow[p] })),
       error: errors.length > 0 ? errors.join("\n") : undefined,
       tally: read.tally,
       userBytes: read.userBytes,

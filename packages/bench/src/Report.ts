@@ -103,7 +103,9 @@ const gaugedRows = (testCase: Case, summaries: ReadonlyArray<Summary>, runs: Rea
     "sends/rec",
     "CPU us/rec",
     ...(testCase.splitAfterSeconds === undefined ? [] : ["at capacity after split"]),
-    ...(testCase.processes < 2 ? [] : ["offers ended (s)", "used after first ended"]),
+    ...(testCase.processes < 2
+      ? []
+      : ["off equal share", "slowest/fastest", "offers ended (s)", "used after first ended"]),
     "result"
   ]
   return writerTable(testCase, summaries, headers, (s, writer) => {
@@ -125,7 +127,12 @@ const gaugedRows = (testCase: Case, summaries: ReadonlyArray<Summary>, runs: Rea
             "never" :
             `${num(s.splitToCapacitySeconds, 1)} s`
         ]),
-      ...(testCase.processes < 2 ? [] : [offerEnds(testCase, runs, writer), pct(s.afterFirstEndShare)]),
+      ...(testCase.processes < 2 ? [] : [
+        pct(s.shareDeviation),
+        `${num(s.timeSpread ?? Number.NaN, 2)}x`,
+        offerEnds(testCase, runs, writer),
+        pct(s.afterFirstEndShare)
+      ]),
       verdict(s)
     ]
   })
@@ -192,7 +199,36 @@ const aggregatedRows = (testCase: Case, summaries: ReadonlyArray<Summary>) => {
   })
 }
 
+// The random-refusals table: time to settle every record, against shard-blind's, and what the faults cost.
+const refusalRows = (testCase: Case, summaries: ReadonlyArray<Summary>) => {
+  const headers = [
+    "writer",
+    "seconds",
+    "x blind",
+    "requests",
+    "sent",
+    "refused",
+    "missing",
+    "dups",
+    "CPU us/rec",
+    "result"
+  ]
+  return writerTable(testCase, summaries, headers, (s, writer) => [
+    writer,
+    num(s.elapsedSeconds ?? Number.NaN, 1),
+    num(s.blindTimeRatio ?? Number.NaN, 2),
+    num(s.requests),
+    num(s.sent),
+    pct(s.refusedShare),
+    num(s.missing),
+    num(s.duplicates),
+    num(s.cpuMicrosPerRecord, 1),
+    verdict(s)
+  ])
+}
+
 const caseRows = (testCase: Case, summaries: ReadonlyArray<Summary>, runs: ReadonlyArray<Run>) => {
+  if (testCase.faults !== undefined) return refusalRows(testCase, summaries)
   if (testCase.gauge === "stream-bytes") return aggregatedRows(testCase, summaries)
   if (testCase.gauge !== undefined) return gaugedRows(testCase, summaries, runs)
   const limited = testCase.limits

@@ -89,6 +89,15 @@ export interface Run {
    */
   readonly offerEnds: ReadonlyArray<number> | undefined
   readonly afterFirstEndShare: number | undefined
+  /**
+   * With several writer processes: each one's records stored while all of them were offering; the most one of
+   * them is off an equal share of their sum (0.1: 10% off); and the slowest one's time over the fastest one's.
+   */
+  readonly shares?: ReadonlyArray<number> | undefined
+  readonly shareDeviation?: number | undefined
+  readonly timeSpread?: number | undefined
+  /** Time to settle every record over effect-kinesis-blind's in the same round. */
+  readonly blindTimeRatio?: number | undefined
   /** What each shard stored and refused per second, from the second the first record was offered (gauged cases). */
   readonly seconds: ReadonlyArray<Utilization.Second> | undefined
 }
@@ -138,6 +147,12 @@ export interface Summary {
   readonly sendsPerRecord: number
   /** Median capacity used after the first of several writer processes stopped offering, while the others went on. */
   readonly afterFirstEndShare: number | undefined
+  /** Several writer processes: medians of the most one was off an equal share, and of slowest over fastest time. */
+  readonly shareDeviation?: number | undefined
+  readonly timeSpread?: number | undefined
+  /** Median seconds to settle every record, and median of the rounds' ratio to effect-kinesis-blind's. */
+  readonly elapsedSeconds?: number | undefined
+  readonly blindTimeRatio?: number | undefined
   /** The slowest run's seconds from a split to its new shards at capacity; Infinity: some run never got there. */
   readonly splitToCapacitySeconds: number | undefined
   readonly errors: ReadonlyArray<string>
@@ -254,6 +269,8 @@ export const flatten = (testCase: Case, round: number, results: ReadonlyArray<Ru
   }
   const referenceSteady = steadyPerRecord(referenceRun)
   const plainRate = testCase.gauge === "stream-bytes" ? okRate("effect-kinesis") : undefined
+  const blindRun = results.find((result) => result.writer === "effect-kinesis-blind")
+  const blindMs = blindRun !== undefined && isOk(blindRun) ? blindRun.measured?.elapsedMs : undefined
   return results.map((result, order): Run => {
     const measured = result.measured
     const recordsPerSecond = rate(result)
@@ -326,11 +343,26 @@ export const flatten = (testCase: Case, round: number, results: ReadonlyArray<Ru
           from: Math.min(...result.windows.map((w) => w.until)),
           until: Math.max(...result.windows.map((w) => w.until))
         }, testCase.shards),
+      ...spread(result.processes),
+      blindTimeRatio: blindMs === undefined || measured === undefined ? undefined : measured.elapsedMs / blindMs,
       seconds: testCase.gauge === undefined || window === undefined ?
         undefined :
         Utilization.relative(result.server.seconds, window.from)
     }
   })
+}
+
+// How evenly several writer processes shared the stream: their stored records in the window against an equal share.
+const spread = (processes: RunResult["processes"]) => {
+  if (processes === undefined || processes.length < 2) return {}
+  const shares = processes.map((p) => p.storedInWindow)
+  const equal = shares.reduce((sum, n) => sum + n, 0) / shares.length
+  const times = processes.map((p) => p.elapsedMs)
+  return {
+    shares,
+    shareDeviation: equal === 0 ? Number.NaN : Math.max(...shares.map((n) => Math.abs(n - equal))) / equal,
+    timeSpread: Math.max(...times) / Math.min(...times)
+  }
 }
 
 const isOk = (result: RunResult) =>
@@ -384,6 +416,10 @@ export const summarize = (cases: ReadonlyArray<Case>, runs: ReadonlyArray<Run>):
         requestsPerRecord: medianOf(mine, (run) => run.requestsPerRecord),
         sendsPerRecord: medianOf(mine, (run) => run.sendsPerRecord),
         afterFirstEndShare: testCase.processes < 2 ? undefined : medianOf(mine, (run) => run.afterFirstEndShare),
+        shareDeviation: testCase.processes < 2 ? undefined : medianOf(mine, (run) => run.shareDeviation),
+        timeSpread: testCase.processes < 2 ? undefined : medianOf(mine, (run) => run.timeSpread),
+        elapsedSeconds: medianOf(mine, (run) => run.elapsedMs === undefined ? undefined : run.elapsedMs / 1000),
+        blindTimeRatio: medianOf(mine, (run) => run.blindTimeRatio),
         splitToCapacitySeconds: testCase.splitAfterSeconds === undefined ?
           undefined :
           Math.max(...mine.map((run) => run.split?.toCapacitySeconds ?? Infinity)),
@@ -663,11 +699,17 @@ export const SHARD_GOALS: ReadonlyArray<{
   readonly name: string
   readonly capacity: number
   readonly refused: number
+  /** Several writer processes: the most one may be off an equal share of the records stored. */
+  readonly share?: number | undefined
 }> = [
   { case: "aws-4x1.25", name: "4 shards at 1.25x", capacity: 0.97, refused: 0.01 },
   { case: "hot-key", name: "hot key", capacity: 0.95, refused: 0.02 },
-  { case: "two-writers", name: "two writers", capacity: 0.95, refused: 0.05 }
+  { case: "two-writers", name: "two writers", capacity: 0.95, refused: 0.03, share: 0.25 },
+  { case: "four-writers", name: "four writers", capacity: 0.95, refused: 0.05, share: 0.25 }
 ]
+
+/** Random refusals: the shard-aware writer's time at most this over shard-blind's. */
+export const REFUSALS_GOAL = 1.5
 
 /** Seconds within which the shards born of a split must take records at their limit: "a few". */
 export const SPLIT_GOAL_SECONDS = 3
@@ -689,9 +731,14 @@ const shardTargets = (summaries: ReadonlyArray<Summary>): Array<Target> => {
   const list: Array<Target> = []
   for (const goal of SHARD_GOALS) {
     const text = `>= ${pct(goal.capacity)} of the ${goal.case === "hot-key" ? "hot shard's" : "stream's"} record ` +
-      `capacity, <= ${pct(goal.refused)} of records sent refused, every record delivered`
+      `capacity, <= ${pct(goal.refused)} of records sent refused, every record delivered` +
+      (goal.share === undefined ? "" : `, each writer within ${pct(goal.share)} of an equal share`)
     const mine = find(goal.case, "effect-kinesis")
-    const figure = (s: Summary) => `${pct(s.capacityShare)} used, ${pct(s.refusedShare)} refused`
+    const figure = (s: Summary) =>
+      `${pct(s.capacityShare)} used, ${pct(s.refusedShare)} refused` +
+      (s.shareDeviation === undefined ?
+        "" :
+        `, ${pct(s.shareDeviation)} off an equal share, slowest/fastest ${fmt(s.timeSpread ?? Number.NaN)}x`)
     list.push(
       mine === undefined ?
         { name: goal.name, goal: text, figure: "not run", met: undefined } :
@@ -700,10 +747,29 @@ const shardTargets = (summaries: ReadonlyArray<Summary>): Array<Target> => {
           goal: text,
           figure: `${figure(mine)}${delivered(mine) ? "" : `, lost up to ${mine.missing}`}` +
             beside(summaries, goal.case, figure),
-          met: delivered(mine) && (mine.capacityShare ?? 0) >= goal.capacity && mine.refusedShare <= goal.refused
+          met: delivered(mine) && (mine.capacityShare ?? 0) >= goal.capacity && mine.refusedShare <= goal.refused &&
+            (goal.share === undefined || (mine.shareDeviation ?? Infinity) <= goal.share)
         }
     )
   }
+  const refusals = find("random-refusals", "effect-kinesis")
+  const refusalGoal = `<= ${REFUSALS_GOAL}x shard-blind's time (median of the rounds' ratios), nothing lost`
+  list.push(
+    refusals === undefined ?
+      { name: "random refusals", goal: refusalGoal, figure: "not run", met: undefined } :
+      {
+        name: "random refusals",
+        goal: refusalGoal,
+        figure: `${fmt(refusals.blindTimeRatio ?? Number.NaN)}x (${fmt(refusals.elapsedSeconds ?? Number.NaN, 1)} s, ` +
+          `${refusals.requests} requests; lost up to ${refusals.missing})` +
+          beside(
+            summaries,
+            "random-refusals",
+            (s) => `${fmt(s.elapsedSeconds ?? Number.NaN, 1)} s, ${s.requests} requests`
+          ),
+        met: delivered(refusals) && (refusals.blindTimeRatio ?? Infinity) <= REFUSALS_GOAL
+      }
+  )
   const split = find("split", "effect-kinesis")
   const splitGoal = `nothing lost, both new shards at ${Utilization.AT_CAPACITY * 100}% of their record limit ` +
     `within ${SPLIT_GOAL_SECONDS} s`

@@ -3,6 +3,7 @@
  * rotating order, `rounds` times; each run gets a fresh embedded Kinesis.
  */
 
+import type { LocalKinesis } from "@effect-kinesis/local-effect3"
 import { type WriterName, writers } from "./Job.js"
 
 /** The kinds of measurement. */
@@ -16,6 +17,8 @@ export type ScenarioId =
   | "aws-4x1.25"
   | "hot-key"
   | "two-writers"
+  | "four-writers"
+  | "random-refusals"
   | "split"
   | "aggregated"
 
@@ -29,18 +32,37 @@ export const scenarios: ReadonlyArray<ScenarioId> = [
   "aws-4x1.25",
   "hot-key",
   "two-writers",
+  "four-writers",
   "split",
   "aggregated",
+  "random-refusals",
   "core"
 ]
 
 /** Names `--only` takes for several scenarios at once. */
 export const groups: Readonly<Record<string, ReadonlyArray<ScenarioId>>> = {
-  shards: ["aws-4x1.25", "hot-key", "two-writers", "split"]
+  shards: ["aws-4x1.25", "hot-key", "two-writers", "four-writers", "split"]
 }
 
 /** The writers of the shard scenarios: shard-aware beside shard-blind beside the hand-written loop. */
 export const shardWriters: ReadonlyArray<WriterName> = ["effect-kinesis", "effect-kinesis-blind", "hand-loop"]
+
+/**
+ * The fault mix of the random-refusals scenario (issue 18, item 4): records refused whatever the rate, as fault
+ * injection tools (AWS FIS, LocalStack's `KINESIS_ERROR_PROBABILITY`) refuse them: 20% throttled, 2%
+ * `InternalFailure`; of requests, 5% answered 500, 2% reset before they are forwarded, 1% after the records are
+ * stored (their copies come back as duplicates, never as losses).
+ */
+export const randomRefusals = {
+  throttle: 0.2,
+  internalFailure: 0.02,
+  serverError: 0.05,
+  resetBeforeForward: 0.02,
+  resetAfterForward: 0.01
+} as const
+
+/** The writers of the random-refusals scenario: shard-aware beside shard-blind. */
+export const refusalWriters: ReadonlyArray<WriterName> = ["effect-kinesis", "effect-kinesis-blind"]
 
 /** The writers of the aggregation scenario: aggregated beside plain beside the hand-written loop. */
 export const aggregatedWriters: ReadonlyArray<WriterName> = ["effect-kinesis-aggregated", "effect-kinesis", "hand-loop"]
@@ -86,6 +108,8 @@ export interface Case {
   readonly ratePerSecond: number | undefined
   /** Fraction of records the server refuses with `ProvisionedThroughputExceededException`. */
   readonly throttle: number
+  /** More faults of the embedded Kinesis's proxy (records refused whatever the rate, 500s, resets). */
+  readonly faults: LocalKinesis.Options["faults"]
   /** Whether the server enforces AWS's per-shard write limits (1,000 records and 1 MiB per second). */
   readonly limits: boolean
   readonly rounds: number
@@ -139,7 +163,8 @@ export const laterFieldDefaults = {
   offerSeconds: undefined,
   splitAfterSeconds: undefined,
   gauge: undefined,
-  writers: undefined
+  writers: undefined,
+  faults: undefined
 } as const
 
 const base = {
@@ -297,6 +322,16 @@ export const plan = (mode: "quick" | "full"): Plan => {
       },
       {
         ...shardCase,
+        scenario: "four-writers",
+        id: "four-writers",
+        title: `Four writer processes on 4 shards, each offered a quarter of ${OVER_CAPACITY}x the capacity`,
+        // Each is offered 1,250 records/s, 1.25x its equal share; together 1.25x the stream's capacity.
+        ...at(streamRate / 4, full ? 20 : 8),
+        processes: 4,
+        gauge: "stream"
+      },
+      {
+        ...shardCase,
         scenario: "split",
         id: "split",
         title: `A shard split while writing: 1 shard, then 2, offered ${OVER_CAPACITY}x the capacity after the split`,
@@ -317,6 +352,17 @@ export const plan = (mode: "quick" | "full"): Plan => {
         writers: aggregatedWriters,
         rounds: full ? 3 : 1,
         gauge: "stream-bytes"
+      },
+      {
+        ...base,
+        scenario: "random-refusals",
+        id: "random-refusals",
+        title: "Refusals that do not follow the rate: 20% of records refused at random, 2% InternalFailure, " +
+          "5% of requests 500, 3% reset",
+        records: full ? 100_000 : 10_000,
+        faults: randomRefusals,
+        writers: refusalWriters,
+        rounds: full ? 3 : 1
       }
     ],
     core: { records: full ? 5_000_000 : 1_000_000, recordBytes: 100, rounds: full ? 5 : 3 }

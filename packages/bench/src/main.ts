@@ -86,11 +86,16 @@ const parse = (argv: ReadonlyArray<string>): Args => {
 // The same seed for every writer of a round: each meets the same sequence of random throttling draws.
 const localOptions = (testCase: Scenarios.Case, round: number): RunSpec["local"] => ({
   limits: testCase.limits,
-  ...(testCase.throttle > 0 ? { faults: { throttle: testCase.throttle }, seed: round + 1 } : {})
+  ...(testCase.throttle > 0 || testCase.faults !== undefined ?
+    { faults: { throttle: testCase.throttle, ...testCase.faults }, seed: round + 1 } :
+    {})
 })
 
+// Under random refusals a writer that slows to its floor takes far longer than its peers: its time is the figure.
 const expectedSeconds = (testCase: Scenarios.Case) =>
-  testCase.offerSeconds !== undefined ?
+  testCase.faults !== undefined ?
+    testCase.records / 1_000 :
+    testCase.offerSeconds !== undefined ?
     testCase.offerSeconds + 5 :
     testCase.ratePerSecond === undefined ?
     testCase.records / 5_000 :
