@@ -16,7 +16,8 @@ const sharedTests = [
   "AggregatedWriting",
   "ShardMaps",
   "Kinesis",
-  "Retry"
+  "Retry",
+  "ErrorsJson"
 ].map((name) => here(`../writer/test/${name}.test.ts`))
 
 const effectOfThisLine: Plugin = {

@@ -60,7 +60,11 @@ export class KinesisError extends Data.TaggedError("KinesisError")<{
   }
 }
 
-/** A record that could not be stored: its data, key, the last error and how many times it was sent. */
+/**
+ * A record that could not be stored: its data, key, the last error and how many times it was sent.
+ *
+ * `JSON.stringify` gives its data as base64, in `dataBase64` (see `toJSON`).
+ */
 export class RecordFailed extends Data.TaggedError("RecordFailed")<{
   /** The stream the record was written to. */
   readonly stream: string
@@ -84,6 +88,43 @@ export class RecordFailed extends Data.TaggedError("RecordFailed")<{
     return `record with partition key ${this.partitionKey} was not stored in stream ${this.stream} after ${tries}: ${this.code}${
       this.detail === "" ? "" : `: ${this.detail}`
     }`
+  }
+
+  /**
+   * The form `JSON.stringify` writes (a log line, a dead-letter store): the record's bytes as base64 in `dataBase64`
+   * (a `Uint8Array` would be written as `{"0":123,...}`), its other fields as they are, and the message.
+   * `Buffer.from(json.dataBase64, "base64")` gives the bytes back.
+   */
+  override toJSON(): RecordFailed.Json {
+    return {
+      _tag: "RecordFailed",
+      message: this.message,
+      stream: this.stream,
+      partitionKey: this.partitionKey,
+      ...(this.explicitHashKey === undefined ? {} : { explicitHashKey: this.explicitHashKey }),
+      code: this.code,
+      detail: this.detail,
+      attempts: this.attempts,
+      retriable: this.retriable,
+      dataBase64: Buffer.from(this.data.buffer, this.data.byteOffset, this.data.byteLength).toString("base64")
+    }
+  }
+}
+
+export declare namespace RecordFailed {
+  /** `RecordFailed` as `JSON.stringify` writes it. */
+  export interface Json {
+    readonly _tag: "RecordFailed"
+    readonly message: string
+    readonly stream: string
+    readonly partitionKey: string
+    readonly explicitHashKey?: string | undefined
+    readonly code: string
+    readonly detail: string
+    readonly attempts: number
+    readonly retriable: boolean
+    /** The record's bytes, base64 (RFC 4648, with padding). */
+    readonly dataBase64: string
   }
 }
 
