@@ -5,7 +5,7 @@
 #             npm on Node 22; the program runs on Node 24 and on Node 22, and so does the cli's linked kinesis-writer:
 #             --help, --version, put --local of 50 records, get --local of them back, local stop.
 #   Effect 3  @effect-kinesis/writer-effect3 and /local-effect3 (with /core and /local-server) and effect@3,
-#             installed by npm on Node 20; the program runs on Node 20 and on Node 22, kinesis-local on Node 20.
+#             installed by npm on Node 20; the program runs on Node 20 and on Node 22, effect-kinesis-local on Node 20.
 #
 # First it builds the published packages, packs them and checks each tarball: its README, LICENSE, dist/index.js,
 # .d.ts and bins, no build state, tests or dependencies, and publint --strict without a message of any level. Each
@@ -301,7 +301,7 @@ effect4() {
 }
 
 # Effect 3: writer-effect3 and local-effect3 with effect@3, installed on Node 20; the program on Node 20 and 22, and
-# local-server's kinesis-local on Node 20.
+# local-server's effect-kinesis-local on Node 20.
 effect3() {
   local dir="$work/effect3"
   install_line effect3 "$path20" "$(tarball core)" "$(tarball local-server)" "$(tarball writer-effect3)" \
@@ -312,7 +312,7 @@ effect3() {
   run_program effect3 "$node20"
   run_program effect3 "$node22"
   # As the README runs it: in the background, printing its endpoint, stopped by SIGTERM with status 0.
-  (cd "$dir" && PATH="$path20:$PATH" exec node_modules/.bin/kinesis-local '{"streams":{"events":1}}') \
+  (cd "$dir" && PATH="$path20:$PATH" exec node_modules/.bin/effect-kinesis-local '{"streams":{"events":1}}') \
     >"$dir/serve.out" 2>&1 &
   local serve=$!
   for _ in $(seq 150); do
@@ -322,11 +322,11 @@ effect3() {
   done
   if ! grep -q '"endpoint"' "$dir/serve.out"; then
     kill "$serve" 2>/dev/null || true
-    fail "effect3: kinesis-local did not start: $(cat "$dir/serve.out")"
+    fail "effect3: effect-kinesis-local did not start: $(cat "$dir/serve.out")"
   fi
   kill -TERM "$serve"
-  wait "$serve" || fail "effect3: kinesis-local did not stop cleanly on SIGTERM: $(cat "$dir/serve.out")"
-  say "effect3: kinesis-local on Node $("$node20" --version) started, printed its endpoint and stopped on SIGTERM"
+  wait "$serve" || fail "effect3: effect-kinesis-local did not stop cleanly on SIGTERM: $(cat "$dir/serve.out")"
+  say "effect3: effect-kinesis-local on Node $("$node20" --version) started, printed its endpoint and stopped on SIGTERM"
 }
 
 # Each line in a process of its own; the run fails if either does, once both have ended.

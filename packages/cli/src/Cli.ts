@@ -64,7 +64,7 @@ const connection = {
   endpoint: Flag.String("endpoint").pipe(
     Flag.withMetavar("URL"),
     Flag.withDescription(
-      "A Kinesis endpoint of your own: LocalStack, kinesis-mock, kinesis-local (http:// is spoken in HTTP/1.1)."
+      "A Kinesis endpoint of your own: LocalStack, kinesis-mock, effect-kinesis-local (http:// as HTTP/1.1)."
     ),
     Flag.optional
   ),

@@ -141,7 +141,7 @@ export const root = (version: string, style: Style): string => {
       table(style, [
         ["--region REGION", "The AWS region (default: AWS_REGION, or the profile's)."],
         ["--profile NAME", "A profile of ~/.aws/config (default: AWS_PROFILE, then the SDK's credential chain)."],
-        ["--endpoint URL", "A Kinesis endpoint of your own (LocalStack, kinesis-mock, kinesis-local)."],
+        ["--endpoint URL", "A Kinesis endpoint of your own (LocalStack, kinesis-mock, effect-kinesis-local)."],
         ["--local", "The embedded Kinesis; put creates the stream (--shards, default 4). No AWS account needed."]
       ])
     ),

@@ -1,10 +1,10 @@
 #!/usr/bin/env node
 /**
- * Runs the embedded Kinesis (kinesalite behind the proxy) as a process of its own, `kinesis-local`, for tests and
- * benchmarks in other processes or languages, for development in the background, and for measuring a writer's
- * memory without the server's in it.
+ * Runs the embedded Kinesis (kinesalite behind the proxy) as a process of its own, `effect-kinesis-local`, for tests
+ * and benchmarks in other processes or languages, for development in the background, and for measuring a writer's
+ * memory without the server's in it. (Not `kinesis-local`: that name is kinesis-mock's on npm.)
  *
- * `kinesis-local '{"streams":{"s":1},"limits":true}' &` (the argument: `LocalServer.Options` as JSON) prints one
+ * `effect-kinesis-local '{"streams":{"s":1},"limits":true}' &` (the argument: `LocalServer.Options` as JSON) prints one
  * line, `{"endpoint":...,"kinesaliteEndpoint":...,"region":...}`, and runs until SIGTERM or SIGINT. It also answers
  * commands on stdin, one JSON object per line, each with one line: `{"faults":PLAN}`, `{"limits":LIMITS}`,
  * `{"counters":true}`, `{"resetCounters":true}`, `{"createStream":NAME,"shards":N}`. Standard input is optional:
@@ -18,7 +18,7 @@ import * as LocalServer from "./LocalServer.js"
 // This program runs on Node 20 on purpose (the project's pinned runtime); the SDK's notice about Node 22 is noise here.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true"
 
-const usage = `Usage: kinesis-local [OPTIONS]
+const usage = `Usage: effect-kinesis-local [OPTIONS]
 
 Runs an embedded Kinesis (kinesalite on 127.0.0.1, behind a proxy with AWS's per-shard limits and a fault plan)
 until SIGTERM or SIGINT, or until a piped stdin ends. Prints one line first:

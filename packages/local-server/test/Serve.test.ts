@@ -8,7 +8,7 @@ import { fileURLToPath } from "node:url"
 import { describe, expect, it, onTestFinished } from "vitest"
 import { clientOf } from "./support/Local.js"
 
-/** The compiled entry point of `kinesis-local`; `npx tsc -b` builds it. */
+/** The compiled entry point of `effect-kinesis-local`; `npx tsc -b` builds it. */
 const servePath = fileURLToPath(new URL("../dist/serve.js", import.meta.url))
 
 // Starts the server in a child process; a test that failed midway still stops it.
@@ -32,14 +32,14 @@ const exited = (child: ChildProcess) =>
     else child.once("close", (code) => resolve(code))
   })
 
-describe("serve.js (kinesis-local)", () => {
-  it("is the kinesis-local command: a bin of the package, run by node", async () => {
+describe("serve.js (effect-kinesis-local)", () => {
+  it("is the effect-kinesis-local command: a bin of the package, run by node", async () => {
     const pkg = JSON.parse(await readFile(new URL("../package.json", import.meta.url), "utf8")) as {
       readonly bin?: Record<string, string>
     }
     // A launcher that exists before the build, so that npm links it on a fresh install; it runs dist/serve.js.
-    expect(pkg.bin).toEqual({ "kinesis-local": "./bin/kinesis-local.js" })
-    const launcher = new URL("../bin/kinesis-local.js", import.meta.url)
+    expect(pkg.bin).toEqual({ "effect-kinesis-local": "./bin/effect-kinesis-local.js" })
+    const launcher = new URL("../bin/effect-kinesis-local.js", import.meta.url)
     const text = await readFile(launcher, "utf8")
     expect(text.split("\n")[0]).toBe("#!/usr/bin/env node")
     expect(text).toContain("import \"../dist/serve.js\"")
@@ -96,7 +96,7 @@ describe("serve.js (kinesis-local)", () => {
 
   it("prints its usage on --help, and fails with status 1 on a nonsensical plan", async () => {
     const help = serve(["--help"], "ignore")
-    expect(await help.nextLine()).toBe("Usage: kinesis-local [OPTIONS]")
+    expect(await help.nextLine()).toBe("Usage: effect-kinesis-local [OPTIONS]")
     expect(await exited(help.child)).toBe(0)
     const refused = spawn(process.execPath, [servePath, JSON.stringify({ faults: { throttle: 2 } })], {
       stdio: ["ignore", "ignore", "pipe"]

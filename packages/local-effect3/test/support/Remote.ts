@@ -1,5 +1,5 @@
 /**
- * The embedded Kinesis in a child process (`kinesis-local`: local-server's `dist/serve.js`), so that a test can
+ * The embedded Kinesis in a child process (`effect-kinesis-local`: local-server's `dist/serve.js`), so that a test can
  * measure its own memory without the server's: start it, send it commands, read a stream back through any
  * `Kinesis` service.
  */
@@ -12,7 +12,7 @@ import { existsSync } from "node:fs"
 import { createInterface } from "node:readline"
 import { fileURLToPath } from "node:url"
 
-/** The compiled entry point of `kinesis-local`; `npm run test:reliability` builds it first. */
+/** The compiled entry point of `effect-kinesis-local`; `npm run test:reliability` builds it first. */
 export const servePath = fileURLToPath(new URL("../../../local-server/dist/serve.js", import.meta.url))
 
 /** A running child server. */
@@ -24,7 +24,7 @@ export interface Remote {
   readonly command: (command: unknown) => Effect.Effect<unknown>
 }
 
-/** Starts `kinesis-local` with `options`; the scope closing ends it. */
+/** Starts `effect-kinesis-local` with `options`; the scope closing ends it. */
 export const spawnLocal = (options: LocalKinesis.Options): Effect.Effect<Remote, Error, Scope.Scope> =>
   Effect.gen(function*() {
     if (!existsSync(servePath)) {
