@@ -17,7 +17,8 @@ const sharedTests = [
   "ShardMaps",
   "Kinesis",
   "Retry",
-  "ErrorsJson"
+  "ErrorsJson",
+  "NotKinesis"
 ].map((name) => here(`../writer/test/${name}.test.ts`))
 
 const effectOfThisLine: Plugin = {

@@ -22,6 +22,13 @@ export interface Fault {
 /** The code of a record refused for its shard's throughput. */
 export const THROTTLED = "ProvisionedThroughputExceededException"
 
+/**
+ * The code of an answer that is not Kinesis's: an HTTP status with a body the SDK could not read as Kinesis JSON
+ * (an HTML page, an empty body, text), from a wrong endpoint, a proxy or a load balancer. Its detail names the
+ * status, the content type, the endpoint and the body's first characters.
+ */
+export const NOT_KINESIS = "NotKinesis"
+
 /** What a person reads of a fault: its detail, or its code when it has none. */
 export const describe = (fault: { readonly code: string; readonly detail: string }): string =>
   fault.detail === "" ? fault.code : `${fault.code}: ${fault.detail}`
@@ -185,14 +192,126 @@ const describeRoot = (root: Root, reportedAs: string | undefined): string => {
   return reportedAs === undefined || reportedAs === root.code ? reason : `${reason} (reported as ${reportedAs})`
 }
 
+/** An HTTP answer that is not Kinesis's, as the transport saw it: what a `NotKinesis` fault quotes. */
+export interface Answer {
+  /** The HTTP status. */
+  readonly statusCode: number
+  /** The `content-type` header, when there was one. */
+  readonly contentType?: string | undefined
+  /** The body, when it was kept (the SDK consumes it): its first characters are quoted. */
+  readonly body?: Uint8Array | string | undefined
+  /** Where the request went, such as `http://127.0.0.1:4567/`, when known. */
+  readonly endpoint?: string | undefined
+}
+
+/** What the transport kept of an answer, which the SDK's error does not hold: the body and where the request went. */
+export interface Seen {
+  /** Where the request went, such as `http://127.0.0.1:4567/`. */
+  readonly endpoint?: string | undefined
+  /** The body, as received. */
+  readonly body?: Uint8Array | string | undefined
+}
+
+/** How many characters of a body an error quotes. */
+export const EXCERPT_LENGTH = 100
+
+// Control characters (but the whitespace collapsed before), the quote and the backslash: escaped, visible.
+const unprintable = /[\u0000-\u001f\u007f-\u009f"\\]/g
+
+const escape = (char: string): string =>
+  char === "\"" || char === "\\" ? `\\${char}` : `\\u${char.charCodeAt(0).toString(16).padStart(4, "0")}`
+
+const utf8 = new TextDecoder()
+
+/**
+ * The first `max` characters of a body, printable and in double quotes (`"<html><head>..."`), with `...` when
+ * there is more: whitespace runs (an HTML page's indentation, its lines) become one space, control characters,
+ * quotes and backslashes are escaped (`\u0001`), bytes that are not UTF-8 become U+FFFD.
+ */
+export const excerpt = (body: Uint8Array | string, max: number = EXCERPT_LENGTH): string => {
+  const text = (typeof body === "string" ? body : utf8.decode(body)).replace(/\s+/g, " ").trim()
+  const characters = Array.from(text)
+  const head = characters.length > max ? characters.slice(0, max).join("") : text
+  return `"${head.replace(unprintable, escape)}${characters.length > max ? "..." : ""}"`
+}
+
+// A proxy's or load balancer's failure (502, 503, 504 pages while Kinesis or the route to it is down), its rate
+// limit (429) or its timeout waiting for the request (408) may pass, as a server error from Kinesis would.
+const isRetriableForeignStatus = (status: number): boolean => isRetriableStatus(status) || status === 408
+
+/**
+ * The fault of an answer that is not Kinesis's, named `NotKinesis`:
+ * `HTTP 404 text/html from http://127.0.0.1:1234/: not a Kinesis endpoint? "<html><head><title>404 Not..."`.
+ * Retried after 5xx, 429 and 408, which a proxy or load balancer gives while something behind it is down or busy;
+ * not after any other status (a 404 page, a proxy's 403, a 200 page from a web server or a captive portal): the
+ * endpoint is not Kinesis, and sending again for the retry schedule's 30 s would only hide the misconfiguration.
+ */
+export const notKinesis = (operation: string, answer: Answer, cause?: unknown): Fault => {
+  const contentType = answer.contentType?.replace(/\s+/g, " ").trim() ?? ""
+  const type = contentType === "" ?
+    "without a content type" :
+    Array.from(contentType).slice(0, EXCERPT_LENGTH).join("").replace(unprintable, escape)
+  const from = answer.endpoint === undefined ? "" : ` from ${answer.endpoint}`
+  const body = answer.body === undefined ? "" : answer.body.length === 0 ? " (empty body)" : ` ${excerpt(answer.body)}`
+  return {
+    operation,
+    code: NOT_KINESIS,
+    detail: `HTTP ${answer.statusCode} ${type}${from}: not a Kinesis endpoint?${body}`,
+    retriable: isRetriableForeignStatus(answer.statusCode),
+    statusCode: answer.statusCode,
+    cause
+  }
+}
+
+// The names the SDK gives an answer it could not read as Kinesis's: its JSON parser's error for a body that is not
+// JSON (an HTML page, text), and an error answer without a Kinesis error code (`Unknown`; older versions named
+// it `UnknownError` or by the status).
+const unreadAnswerNames = new Set(["SyntaxError", "Unknown", "UnknownError"])
+
+const headerOf = (headers: unknown, name: string): string | undefined => {
+  if (typeof headers !== "object" || headers === null) return undefined
+  const found = Object.entries(headers).find(([key]) => key.toLowerCase() === name)?.[1]
+  return typeof found === "string" ? found : Array.isArray(found) ? found.join(", ") : undefined
+}
+
+const bodyOf = (body: unknown): Uint8Array | string | undefined =>
+  typeof body === "string" || body instanceof Uint8Array ? body : undefined
+
+/**
+ * The answer under an SDK error when the SDK could not read it as Kinesis's (a body that is not JSON, an error
+ * without a Kinesis error code), from the error's `$response` and what the transport kept (`seen`); none for any
+ * other error, Kinesis's own included.
+ */
+export const notKinesisAnswer = (error: unknown, seen?: Seen): Answer | undefined => {
+  if (typeof error !== "object" || error === null) return undefined
+  const fields = error as {
+    readonly name?: unknown
+    readonly $metadata?: { readonly httpStatusCode?: unknown }
+    readonly $response?: { readonly statusCode?: unknown; readonly headers?: unknown; readonly body?: unknown }
+    readonly $responseBodyText?: unknown
+  }
+  const rawStatus = fields.$metadata?.httpStatusCode ?? fields.$response?.statusCode
+  if (typeof rawStatus !== "number" || typeof fields.name !== "string") return undefined
+  if (!unreadAnswerNames.has(fields.name) && fields.name !== String(rawStatus)) return undefined
+  return {
+    statusCode: rawStatus,
+    contentType: headerOf(fields.$response?.headers, "content-type"),
+    body: seen?.body ?? bodyOf(fields.$response?.body) ?? bodyOf(fields.$responseBodyText),
+    endpoint: seen?.endpoint
+  }
+}
+
 /**
  * Turns anything an SDK call threw into a `Fault` that says whether to retry: throttling, internal
  * failures, 5xx, timeouts and broken connections are retriable; missing streams, bad arguments, denied access,
  * KMS errors (but `KMSThrottlingException`), refused certificates and anything unknown with a 4xx status are
  * not. A failure without an answer is named by its root cause (`ENOTFOUND`, `ECONNREFUSED`...), found under the
- * SDK's wrappers (HTTP/2's `ERR_HTTP2_STREAM_CANCEL`).
+ * SDK's wrappers (HTTP/2's `ERR_HTTP2_STREAM_CANCEL`). An answer the SDK could not read as Kinesis's is
+ * `NotKinesis` (see `notKinesis`), quoting what the transport kept of it (`seen`: the body, the endpoint).
  */
-export const classify = (operation: string, error: unknown): Fault => {
+export const classify = (operation: string, error: unknown, seen?: Seen): Fault => {
+  const answer = notKinesisAnswer(error, seen)
+  if (answer !== undefined) return notKinesis(operation, answer, error)
   const fields = (typeof error === "object" && error !== null ? error : {}) as {
     readonly name?: unknown
     readonly code?: unknown
