@@ -1,6 +1,7 @@
 /**
  * The bench's driver of `@effect-kinesis/writer`, the Effect 4 line, used the way its README shows: `enqueue` each
- * record in an `Effect.gen` loop, then `flush`. It is a package of its own so that `effect` here is the root's
+ * record in an `Effect.gen` loop, then `flush`. Every record's bytes and key are the bench's, made before the clock
+ * starts, as the hand loop's are. It is a package of its own so that `effect` here is the root's
  * Effect 4: the bench's own files resolve `effect` to the bench's Effect 3. The Effect 3 line's driver
  * (packages/bench/src/writers/EffectKinesisEffect3.ts) does the same, line for line.
  *
@@ -17,8 +18,7 @@ import * as Stream from "effect/Stream"
 export interface Offer {
   readonly more: (index: number) => boolean
   readonly pace: (index: number) => Promise<void> | undefined
-  readonly keyed: boolean
-  readonly payload: (index: number) => string
+  readonly data: (index: number) => Uint8Array
   readonly partitionKey: (index: number) => string
 }
 
@@ -42,10 +42,7 @@ const oneByOne: Take = (writer, offer) =>
     for (let i = 0; offer.more(i); i++) {
       const paced = offer.pace(i)
       if (paced !== undefined) yield* Effect.promise(() => paced)
-      // Its own random keys unless the scenario chooses them (a hot key): those are what its users get.
-      yield* offer.keyed ?
-        writer.enqueue(offer.payload(i), offer.partitionKey(i)) :
-        writer.enqueue(offer.payload(i))
+      yield* writer.enqueue(offer.data(i), offer.partitionKey(i))
     }
   })
 
@@ -61,9 +58,7 @@ const nextChunk = (offer: Offer, from: number) =>
     while (entries.length < CHUNK && offer.more(i)) {
       const paced = offer.pace(i)
       if (paced !== undefined) yield* Effect.promise(() => paced)
-      entries.push(
-        offer.keyed ? { message: offer.payload(i), key: offer.partitionKey(i) } : { message: offer.payload(i) }
-      )
+      entries.push({ message: offer.data(i), key: offer.partitionKey(i) })
       i++
     }
     return [entries, entries.length < CHUNK ? Option.none<number>() : Option.some(i)] as const

@@ -10,15 +10,15 @@ export interface Offer {
   /** The most records offered; fewer when the offer's time runs out first. */
   readonly records: number
   readonly recordBytes: number
-  /** The data of record `index`. */
+  /** The bytes of record `index`, prepared before the clock starts (a view of one buffer shared by all). */
+  readonly data: (index: number) => Uint8Array
+  /** The same record as text (a JSON string literal): for a writer whose input is JSON text. */
   readonly payload: (index: number) => string
   /**
-   * The partition key of record `index`: distinct keys spread over all shards, except the hot key's share of the
-   * records. Writers that need a key from their caller always use it; this library uses it when `keyed`.
+   * The partition key of record `index`, prepared before the clock starts: distinct keys spread over all shards,
+   * except the hot key's share of the records. Every writer is given them.
    */
   readonly partitionKey: (index: number) => string
-  /** Whether the scenario chooses the keys (a hot key); otherwise a writer may use its own default keys. */
-  readonly keyed: boolean
   /** Whether record `index` is offered: within `records`, and before the offer's time ran out. */
   readonly more: (index: number) => boolean
   /** Records offered so far. */
@@ -44,8 +44,6 @@ export interface Keys {
   readonly firstIndex: number
   /** Share of the records on the one hot key. */
   readonly hotKeyShare: number
-  /** Whether every writer uses the offer's keys (a hot key implies it). */
-  readonly keyed?: boolean | undefined
   /** Offer for this long at most, ms from the first record. */
   readonly offerMs?: number | undefined
 }
@@ -81,13 +79,19 @@ export class Probe {
   }
 }
 
+const utf8 = new TextEncoder()
+
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms))
 
 /** Whether record `index` is on the hot key: spread evenly, `share` of any run of records. */
 export const isHot = (index: number, share: number): boolean =>
   share > 0 && Math.floor((index + 1) * share) > Math.floor(index * share)
 
-/** The offer of a run: as fast as the writer takes records, or at `ratePerSecond`, from the first `pace` call on. */
+/**
+ * The offer of a run: as fast as the writer takes records, or at `ratePerSecond`, from the first `pace` call on.
+ * Every record's bytes and key are made here, before the clock starts: making them is the caller's work, not the
+ * writer's, and every writer is given the same.
+ */
 export const make = (
   records: number,
   recordBytes: number,
@@ -105,12 +109,21 @@ export const make = (
   const offerMs = keys.offerMs ?? Infinity
   // Pacing in steps of about 10 ms of records keeps timer overhead out of the measurement.
   const step = ratePerSecond === undefined ? 1024 : Math.max(1, Math.floor(ratePerSecond / 100))
+  const slab = new Uint8Array(records * recordBytes)
+  const data = new Array<Uint8Array>(records)
+  const partitionKeys = new Array<string>(records)
+  for (let i = 0; i < records; i++) {
+    const view = slab.subarray(i * recordBytes, (i + 1) * recordBytes)
+    utf8.encodeInto(payload(first + i, recordBytes), view)
+    data[i] = view
+    partitionKeys[i] = isHot(first + i, keys.hotKeyShare) ? HOT_KEY : `k${first + i}`
+  }
   return {
     records,
     recordBytes,
+    data: (index) => data[index],
     payload: (index) => payload(first + index, recordBytes),
-    partitionKey: (index) => isHot(first + index, keys.hotKeyShare) ? HOT_KEY : `k${first + index}`,
-    keyed: keys.hotKeyShare > 0 || keys.keyed === true,
+    partitionKey: (index) => partitionKeys[index],
     window: () => ({ from, until }),
     halfwayCpu: () => halfwayCpu,
     offered: () => offered,

@@ -43,10 +43,7 @@ const oneByOne: Take = (writer, offer) =>
     for (let i = 0; offer.more(i); i++) {
       const paced = offer.pace(i)
       if (paced !== undefined) yield* Effect.promise(() => paced)
-      // Its own random keys unless the scenario chooses them (a hot key): those are what its users get.
-      yield* offer.keyed ?
-        writer.enqueue(offer.payload(i), offer.partitionKey(i)) :
-        writer.enqueue(offer.payload(i))
+      yield* writer.enqueue(offer.data(i), offer.partitionKey(i))
     }
   })
 

@@ -1,8 +1,10 @@
 /**
- * The ceiling: a hand-written PutRecords loop with the SDK and nothing else. Batches of up to 500, `concurrency`
- * requests at once, failed entries re-sent ahead of fresh ones after a short pause; it never gives up, so it
- * never loses a record. A batch goes out when it is full, when the producer is done, or when its oldest record
- * has waited `lingerMs` (only an offered rate lets a batch stay short).
+ * The baseline: the leanest honest PutRecords loop with the same SDK client (issue 18, item 1). The records' bytes
+ * and keys are the offer's, prepared before the clock starts; 4 requests in flight, each of up to 500 records (or
+ * 5 MiB) built straight from the offer's arrays when a request slot is free; the entries a response refuses (or a
+ * whole request that failed) are merged into the next requests after 100 ms, ahead of fresh records; it never gives
+ * up, so it never loses a record. It does no more: no linger (a request takes what has been offered, however few),
+ * no buffer of its own, no validation, no shard map or pacing, no metrics, nothing per record beyond the SDK's entry.
  */
 import { PutRecordsCommand, type PutRecordsRequestEntry } from "@aws-sdk/client-kinesis"
 import * as Clients from "../Clients.js"
@@ -10,118 +12,100 @@ import type { Job } from "../Job.js"
 import type { Offer } from "../Offer.js"
 import type { Writer } from "./Writer.js"
 
-const MAX_BATCH = 500
-// Bounded like the writer's default buffer, so the ceiling is not bought with memory.
-const MAX_QUEUED = 10_000
-const lingerMs = 100
-const retryDelayMs = 100
-
-interface Entry {
-  readonly entry: PutRecordsRequestEntry
-  readonly since: number
-}
-
-const utf8 = new TextEncoder()
+const MAX_RECORDS = 500
+const MAX_BYTES = 5 * 1024 * 1024
+const IN_FLIGHT = 4
+const RETRY_DELAY_MS = 100
 
 export const prepare: Writer = async (job: Job) => {
   const client = Clients.v3(job)
   return {
     run: async (offer: Offer) => {
-      let fresh: Array<Entry> = []
-      let freshHead = 0
-      const retries: Array<{ readonly entries: Array<Entry>; readonly at: number }> = []
-      let produced = false
+      let next = 0
+      let offered = true
       let inFlight = 0
-      const waiting = new Set<() => void>()
-      let room: (() => void) | undefined
-      const signal = () => {
-        for (const resume of waiting) resume()
-        waiting.clear()
+      // The offer's pace, while it holds the next record back: a slot with nothing else to send waits for it.
+      let pacing: Promise<void> | undefined
+      const refused: Array<{ readonly entries: Array<PutRecordsRequestEntry>; readonly at: number }> = []
+      const waiters = new Set<() => void>()
+      const wakeAll = () => {
+        for (const resume of waiters) resume()
+        waiters.clear()
       }
-      const waitForWork = (ms: number) =>
+      const nap = (ms: number) =>
         new Promise<void>((resolve) => {
-          const timer = ms === Infinity ? undefined : setTimeout(done, ms)
+          const timer = Number.isFinite(ms) ? setTimeout(done, ms) : undefined
           function done() {
             clearTimeout(timer)
-            waiting.delete(done)
+            waiters.delete(done)
             resolve()
           }
-          waiting.add(done)
+          waiters.add(done)
         })
 
-      const take = (): Array<PutRecordsRequestEntry> | number => {
+      // The next request: refused entries that are due first, then records from the offer, as many as fit.
+      const request = (): Array<PutRecordsRequestEntry> => {
         const now = performance.now()
-        const batch: Array<PutRecordsRequestEntry> = []
-        while (retries.length > 0 && retries[0].at <= now && batch.length < MAX_BATCH) {
-          const head = retries[0]
-          while (head.entries.length > 0 && batch.length < MAX_BATCH) batch.push(head.entries.shift()!.entry)
-          if (head.entries.length === 0) retries.shift()
+        let entries: Array<PutRecordsRequestEntry> = []
+        let bytes = 0
+        while (refused.length > 0 && refused[0].at <= now && entries.length < MAX_RECORDS) {
+          const head = refused[0]
+          const taken = head.entries.length <= MAX_RECORDS - entries.length ?
+            refused.shift()!.entries :
+            head.entries.splice(0, MAX_RECORDS - entries.length)
+          entries = entries.length === 0 ? taken : entries.concat(taken)
+          for (const entry of taken) bytes += entry.Data!.length + entry.PartitionKey!.length
         }
-        const queued = fresh.length - freshHead
-        if (batch.length === 0 && queued < MAX_BATCH && !produced) {
-          // A short batch waits for more records, up to the linger of its oldest one or the next retry.
-          const oldest = queued > 0 ? fresh[freshHead].since + lingerMs - now : Infinity
-          const retry = retries.length > 0 ? retries[0].at - now : Infinity
-          const wait = Math.min(oldest, retry)
-          if (wait > 0) return wait
+        while (entries.length < MAX_RECORDS && offered && pacing === undefined) {
+          if (!offer.more(next)) {
+            offered = false
+            break
+          }
+          const key = offer.partitionKey(next)
+          if (bytes + offer.recordBytes + key.length > MAX_BYTES) break
+          const paced = offer.pace(next)
+          if (paced !== undefined) {
+            // Asked again once the wait is over: by then it lets the record go.
+            pacing = paced.then(() => {
+              pacing = undefined
+            })
+            break
+          }
+          entries.push({ Data: offer.data(next), PartitionKey: key })
+          bytes += offer.recordBytes + key.length
+          next++
         }
-        while (freshHead < fresh.length && batch.length < MAX_BATCH) batch.push(fresh[freshHead++].entry)
-        if (freshHead === fresh.length) {
-          fresh = []
-          freshHead = 0
-        } else if (freshHead > 4096) {
-          fresh = fresh.slice(freshHead)
-          freshHead = 0
-        }
-        if (fresh.length - freshHead < MAX_QUEUED && room !== undefined) {
-          const resume = room
-          room = undefined
-          resume()
-        }
-        if (batch.length > 0) return batch
-        return retries.length > 0 ? Math.max(1, retries[0].at - now) : Infinity
+        return entries
       }
 
-      const worker = async () => {
+      const slot = async (): Promise<void> => {
         while (true) {
-          const batch = take()
-          if (typeof batch === "number") {
-            if (produced && inFlight === 0 && retries.length === 0 && fresh.length === freshHead) return signal()
-            await waitForWork(batch)
+          const entries = request()
+          if (entries.length === 0) {
+            if (!offered && inFlight === 0 && refused.length === 0) return wakeAll()
+            const due = refused.length > 0 ? Math.max(1, refused[0].at - performance.now()) : Infinity
+            await (pacing ?? nap(due))
             continue
           }
           inFlight++
-          let failed: Array<Entry> = []
           try {
-            const response = await client.send(new PutRecordsCommand({ StreamName: job.stream, Records: batch }))
-            const results = response.Records ?? []
-            for (let i = 0; i < batch.length; i++) {
-              if (results[i] === undefined || results[i].ErrorCode) failed.push({ entry: batch[i], since: 0 })
+            const response = await client.send(new PutRecordsCommand({ StreamName: job.stream, Records: entries }))
+            if ((response.FailedRecordCount ?? 0) > 0) {
+              const results = response.Records ?? []
+              refused.push({
+                entries: entries.filter((_, i) => results[i] === undefined || results[i].ErrorCode !== undefined),
+                at: performance.now() + RETRY_DELAY_MS
+              })
             }
           } catch {
-            failed = batch.map((entry) => ({ entry, since: 0 }))
+            refused.push({ entries, at: performance.now() + RETRY_DELAY_MS })
           }
           inFlight--
-          if (failed.length > 0) retries.push({ entries: failed, at: performance.now() + retryDelayMs })
-          signal()
+          wakeAll()
         }
       }
 
-      const workers = Array.from({ length: job.concurrency }, worker)
-      for (let i = 0; offer.more(i); i++) {
-        const paced = offer.pace(i)
-        if (paced !== undefined) await paced
-        fresh.push({
-          entry: { Data: utf8.encode(offer.payload(i)), PartitionKey: offer.partitionKey(i) },
-          since: performance.now()
-        })
-        const queued = fresh.length - freshHead
-        if (queued === MAX_BATCH) signal()
-        if (queued >= MAX_QUEUED) await new Promise<void>((resolve) => (room = resolve))
-      }
-      produced = true
-      signal()
-      await Promise.all(workers)
+      await Promise.all(Array.from({ length: IN_FLIGHT }, slot))
       return { reportedFailed: 0 }
     },
     close: async () => client.destroy()

@@ -11,7 +11,6 @@ import type { Offer } from "../Offer.js"
 import type { Writer } from "./Writer.js"
 
 const MAX_BATCH = 500
-const utf8 = new TextEncoder()
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms))
 
 class NaiveWriter {
@@ -19,8 +18,8 @@ class NaiveWriter {
 
   constructor(private readonly client: KinesisClient, private readonly stream: string) {}
 
-  async enqueue(data: string, partitionKey: string): Promise<void> {
-    this.queue.push({ Data: utf8.encode(data), PartitionKey: partitionKey })
+  async enqueue(data: Uint8Array, partitionKey: string): Promise<void> {
+    this.queue.push({ Data: data, PartitionKey: partitionKey })
     if (this.queue.length >= MAX_BATCH) await this.flush()
   }
 
@@ -49,7 +48,7 @@ export const prepare: Writer = async (job: Job) => {
       for (let i = 0; offer.more(i); i++) {
         const paced = offer.pace(i)
         if (paced !== undefined) await paced
-        await writer.enqueue(offer.payload(i), offer.partitionKey(i))
+        await writer.enqueue(offer.data(i), offer.partitionKey(i))
       }
       while (await writer.flush()) await sleep(250)
       return { reportedFailed: 0 }

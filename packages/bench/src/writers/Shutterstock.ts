@@ -14,7 +14,6 @@ import type { Writer } from "./Writer.js"
 
 const MAX_BATCH = 500
 const lingerMs = 100
-const utf8 = new TextEncoder()
 
 export const prepare: Writer = async (job: Job) => {
   const client = Clients.v3(job)
@@ -39,7 +38,7 @@ export const prepare: Writer = async (job: Job) => {
           if (batch.length > 0 && performance.now() - since >= lingerMs) await send()
         }
         if (batch.length === 0) since = performance.now()
-        batch.push({ Data: utf8.encode(offer.payload(i)), PartitionKey: offer.partitionKey(i) })
+        batch.push({ Data: offer.data(i), PartitionKey: offer.partitionKey(i) })
         if (batch.length === MAX_BATCH) await send()
       }
       if (batch.length > 0) await send()
