@@ -217,6 +217,14 @@ const put = Command.make(
       Flag.optional
     ),
     strict: flag("strict", "Stop at the first bad line (what was read before it is still sent)."),
+    checkpoint: Flag.String("checkpoint").pipe(
+      Flag.withMetavar("FILE"),
+      Flag.withDescription(
+        "Keep in FILE the line before which every line is stored: the same command, run again after Ctrl-C, a " +
+          "crash or kill -9, goes on from there (files only, not standard input)."
+      ),
+      Flag.optional
+    ),
     quiet: flag("quiet", "No progress line; bad lines, warnings and the summary still print."),
     shards: Flag.Int("shards").pipe(
       Flag.withMetavar("N"),
@@ -277,7 +285,8 @@ const put = Command.make(
           shardAware: !flags.shardBlind
         },
         strict: flags.strict,
-        quiet: flags.quiet
+        quiet: flags.quiet,
+        checkpoint: Option.getOrUndefined(flags.checkpoint)
       }
       return yield* Effect.gen(function*() {
         if (Option.isSome(server)) {
@@ -298,9 +307,10 @@ const put = Command.make(
   "Reads newline-delimited records from files or standard input and writes them to a Kinesis stream, with " +
     "batching, retries and per-shard pacing. Progress goes to standard error (redrawn in place on a terminal), then " +
     "a summary. Bad lines (invalid JSON, a missing key field, too large) are reported as FILE:LINE and skipped. " +
-    "Ctrl-C stops reading and drains what was taken; a second Ctrl-C stops waiting. Exit status: 0 every line was " +
-    "stored; 1 bad lines were skipped (every good one stored); 2 records were not stored, or the run could not " +
-    "start; 130 (143 for SIGTERM) interrupted, every record taken stored."
+    "Ctrl-C stops reading and drains what was taken; a second Ctrl-C stops waiting. The summary of a run that " +
+    "stopped early says the line to resume from; with --checkpoint FILE a rerun starts there by itself. Exit " +
+    "status: 0 every line was stored; 1 bad lines were skipped (every good one stored); 2 records were not stored, " +
+    "or the run could not start; 130 (143 for SIGTERM) interrupted, every record taken stored."
 ))
 
 // The default retry schedule, given up `ttl` after a record's first failure.

@@ -29,6 +29,7 @@ export type Stop =
   | { readonly _tag: "Signal"; readonly signal: "SIGINT" | "SIGTERM" }
   | { readonly _tag: "Strict"; readonly where: string; readonly reason: string }
   | { readonly _tag: "Fatal"; readonly message: string }
+  | { readonly _tag: "Failed" }
 
 /** Everything the summary tells. */
 export interface Outcome {
@@ -43,12 +44,26 @@ export interface Outcome {
   readonly abandoned: number
   /** Failed records by error code, most frequent first. */
   readonly failures: ReadonlyArray<FailureGroup>
+  /** The checkpoint file (`--checkpoint`), if any. */
+  readonly checkpoint?: string | undefined
+  /** Lines an earlier run stored, skipped by this one (`--checkpoint`). */
+  readonly skipped?: number | undefined
+  /** Where a run that ended before the end of its input may start again: every line before it is stored. */
+  readonly resume?: Resume | undefined
+}
+
+/** The first line not known stored: line `line` of `input` (as named on the command line), then the inputs after. */
+export interface Resume {
+  readonly input: string
+  readonly line: number
+  /** Inputs after this one, not started. */
+  readonly more: number
 }
 
 /** The exit status of a run: see the module's description. */
 export const exitCode = (outcome: Outcome): number => {
   const { final, stop } = outcome
-  if (stop?._tag === "Fatal" || final.failed > 0 || outcome.abandoned > 0) return FAILED
+  if (stop?._tag === "Fatal" || stop?._tag === "Failed" || final.failed > 0 || outcome.abandoned > 0) return FAILED
   if (stop?._tag === "Signal") return stop.signal === "SIGINT" ? 130 : 143
   return final.bad > 0 ? BAD_LINES : OK
 }
@@ -81,6 +96,19 @@ export const groupFailures = (
   return [...groups].map(([code, { count, detail }]) => ({ code, detail, count })).sort((a, b) => b.count - a.count)
 }
 
+const inputName = (input: string) => (input === "-" ? "standard input" : input)
+
+// Where to start again, and how: the same command with a checkpoint; by hand from the line without.
+const resumeText = (outcome: Outcome, resume: Resume): string => {
+  const where = `from line ${Units.count(resume.line)} of ${inputName(resume.input)}${
+    resume.more > 0 ? `, then the ${Units.plural(resume.more, "input")} after it` : ""
+  }: every line before it is stored`
+  if (outcome.checkpoint !== undefined) return `${where}; run the same command again to go on from there`
+  return resume.input === "-" ?
+    `${where} (--checkpoint FILE resumes files by itself)` :
+    `${where} (tail -n +${resume.line} ${resume.input}; with --checkpoint FILE, a rerun resumes by itself)`
+}
+
 const inputsText = (inputs: ReadonlyArray<string>): string =>
   inputs.length === 1 ? (inputs[0] === "-" ? "standard input" : inputs[0]) : `${inputs.length} inputs`
 
@@ -105,14 +133,20 @@ export const summary = (outcome: Outcome): Array<string> => {
         `${key}: reading stopped, then a second one stopped the drain with ${
           Units.plural(outcome.abandoned, "record")
         } unconfirmed (they may or may not be stored)` :
-        `${key}: reading stopped after ${Units.plural(final.lines, "line")}; the ${
-          Units.plural(final.taken, "record")
-        } taken were drained`
+        `${key}: reading stopped; the ${Units.plural(final.taken, "record")} taken were drained`
     ))
   } else if (stop?._tag === "Strict") {
     lines.push(row("stopped", `--strict: at the first bad line, ${stop.where}: ${stop.reason}`))
   } else if (stop?._tag === "Fatal") {
     lines.push(row("stopped", stop.message))
+  } else if (stop?._tag === "Failed") {
+    lines.push(row("stopped", "a record failed for good: reading stopped there, and what was taken was drained"))
+  }
+  if (outcome.skipped !== undefined && outcome.skipped > 0) {
+    lines.push(row(
+      "resumed",
+      `${Units.plural(outcome.skipped, "line")} skipped: an earlier run stored them (checkpoint ${outcome.checkpoint})`
+    ))
   }
   lines.push(row(
     "input",
@@ -131,6 +165,7 @@ export const summary = (outcome: Outcome): Array<string> => {
       row("not stored", `${Units.count(group.count)} x ${group.code}${group.detail === "" ? "" : `: ${group.detail}`}`)
     )
   }
+  if (outcome.resume !== undefined) lines.push(row("resume", resumeText(outcome, outcome.resume)))
   lines.push(row("exit", `${code}: ${reasonOf(outcome, code)}`))
   return lines
 }

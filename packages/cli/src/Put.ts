@@ -5,9 +5,11 @@
  *
  * Bad lines are reported with their file and line number and counted; `--strict` stops at the first. Ctrl-C (or
  * SIGTERM) stops the reading and drains what was taken; a second Ctrl-C stops waiting. The summary and the exit
- * status are `Outcome`'s.
+ * status are `Outcome`'s; a run that ends before the end of its input says the line before which every line is
+ * stored, and `--checkpoint` keeps that place in a file for a rerun (`Checkpoint`).
  */
 import { DescribeStreamSummaryCommand } from "@aws-sdk/client-kinesis"
+import { Settings } from "@effect-kinesis/core"
 import { InvalidOptions, Kinesis, KinesisWriter, type RecordFailed } from "@effect-kinesis/writer"
 import * as Cause from "effect/Cause"
 import * as Data from "effect/Data"
@@ -22,6 +24,7 @@ import * as References from "effect/References"
 import * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import * as fs from "node:fs"
+import * as Checkpoint from "./Checkpoint.js"
 import * as Input from "./Input.js"
 import * as Lines from "./Lines.js"
 import * as Outcome from "./Outcome.js"
@@ -39,6 +42,8 @@ export interface Config {
   readonly strict: boolean
   /** No status line (bad lines, warnings and the summary still print). */
   readonly quiet: boolean
+  /** A file that keeps the place before which every line is stored; a run finds it there and goes on from it. */
+  readonly checkpoint?: string | undefined
   /** Where the status goes (standard error unless a test says otherwise). */
   readonly terminal?: Status.Terminal | undefined
   /**
@@ -65,11 +70,11 @@ const nameOf = (input: string) => (input === "-" ? "stdin" : input)
 const reasonOf = (error: unknown): string =>
   error instanceof Error ? ((error as NodeJS.ErrnoException).code ?? error.message) : String(error)
 
-// The bytes of one input, pulled a chunk at a time.
-const bytesOf = (input: string): Stream.Stream<Uint8Array, ReadFailed> =>
+// The bytes of one input from byte `start` on, pulled a chunk at a time.
+const bytesOf = (input: string, start: number): Stream.Stream<Uint8Array, ReadFailed> =>
   Stream.suspend(() =>
     Stream.fromAsyncIterable<Uint8Array, ReadFailed>(
-      input === "-" ? process.stdin : fs.createReadStream(input, { highWaterMark: READ_CHUNK_BYTES }),
+      input === "-" ? process.stdin : fs.createReadStream(input, { highWaterMark: READ_CHUNK_BYTES, start }),
       (error) => new ReadFailed({ input: nameOf(input), reason: reasonOf(error) })
     )
   )
@@ -147,7 +152,8 @@ export const checkStream = (stream: string): Effect.Effect<void, string, Kinesis
               `no AWS region: give --region, set AWS_REGION, or use a profile that has one (${error.detail})`
             )
           }
-          if (!hopeless.has(error.code)) return Effect.void
+          // An answer that is not Kinesis's is hopeless too, unless it may pass (a proxy's 502 is retried).
+          if (!hopeless.has(error.code) && !(error.code === "NotKinesis" && !error.retriable)) return Effect.void
           return Effect.fail(
             error.code === "ResourceNotFoundException" ?
               `stream ${stream} not found: ${error.detail}` :
@@ -195,6 +201,30 @@ export const run = (config: Config): Effect.Effect<number, never, Kinesis> => {
 
     const unreadable = inputs.map(checkInput).filter((problem) => problem !== undefined)
     if (unreadable.length > 0) return yield* fatal(unreadable.join("; "))
+    // Where this run starts: where the checkpoint says an earlier one stopped, once it fits this run's input.
+    let from = Checkpoint.start
+    let prints: ReadonlyArray<Checkpoint.Print> = []
+    const checkpointFile = config.checkpoint
+    if (checkpointFile !== undefined) {
+      if (inputs.includes("-")) {
+        return yield* fatal("--checkpoint reads files again from where they stopped: standard input can not be")
+      }
+      prints = inputs.map(Checkpoint.printOf)
+      const loaded = Checkpoint.load(checkpointFile, stream, prints)
+      if (loaded._tag === "Mismatch") return yield* fatal(loaded.reason)
+      if (loaded._tag === "Resume") {
+        from = loaded.checkpoint.place
+        if (Checkpoint.isComplete(loaded.checkpoint)) {
+          print(
+            `kinesis-writer: every line of ${inputs.length === 1 ? inputs[0] : `the ${inputs.length} inputs`} is ` +
+              `already stored in stream ${stream} (${
+                Units.plural(Checkpoint.linesBehind(from), "line")
+              }, checkpoint ${checkpointFile}): nothing to send`
+          )
+          return Outcome.OK
+        }
+      }
+    }
     const missing = yield* Effect.flip(checkStream(stream)).pipe(Effect.option)
     if (Option.isSome(missing)) return yield* fatal(missing.value)
 
@@ -223,52 +253,142 @@ export const run = (config: Config): Effect.Effect<number, never, Kinesis> => {
         Units.count(config.input.maxRecordBytes)
       } (--max-record-bytes)`
 
-    // The records of some lines, and the first bad line that stops the run under --strict.
-    const take = (input: string, pieces: ReadonlyArray<Lines.Piece>) => {
+    // Where each record taken came from, until it is stored.
+    const tracker = Checkpoint.track(from)
+
+    // The records of some lines of input `index`, and the first bad line that stops the run under --strict.
+    const take = (index: number, linesBefore: number, pieces: ReadonlyArray<Lines.Piece>) => {
+      const input = inputs[index]
       const entries: Array<KinesisWriter.Entry> = []
       for (const piece of pieces) {
         counters.lines++
+        const place = { input: index, lines: piece.number, offset: piece.end, linesBefore }
         const parsed = piece._tag === "TooLong" ?
           { _tag: "Bad" as const, reason: tooLong(piece.length) } :
           Input.parse(config.input, piece.bytes, randomKey)
         if (parsed._tag === "Record") {
           entries.push({ message: parsed.message, key: parsed.key })
+          Checkpoint.record(tracker, place)
         } else if (parsed._tag === "Bad") {
           counters.bad++
           const where = `${nameOf(input)}:${piece.number}`
           print(`${where}: ${parsed.reason}`)
+          // Under --strict the bad line is where a rerun starts: it is not behind the place.
           if (config.strict) return { entries, stop: new StrictStop({ where, reason: parsed.reason }) }
-        }
+          Checkpoint.readTo(tracker, place)
+        } else Checkpoint.readTo(tracker, place)
       }
       return { entries, stop: undefined }
     }
 
-    const entriesOf = (input: string): Stream.Stream<KinesisWriter.Entry, ReadFailed | StrictStop> =>
+    const entriesOf = (index: number): Stream.Stream<KinesisWriter.Entry, ReadFailed | StrictStop> =>
       Stream.suspend(() => {
-        const splitter = Lines.make(Input.maxLineBytes(config.input))
-        return bytesOf(input).pipe(
-          Stream.map((chunk) => Lines.push(splitter, chunk)),
-          Stream.concat(Stream.sync(() => Lines.end(splitter))),
-          Stream.flatMap((pieces) => {
-            const { entries, stop } = take(input, pieces)
-            const taken = Stream.fromArray(entries)
+        // An input starts where the one before ended, or where the checkpoint says.
+        const start = index === from.input ? from : { lines: 0, offset: 0 }
+        // The place read so far is this input's start: the checkpoint's, or the end of the input before.
+        const linesBefore = tracker.read.linesBefore
+        const splitter = Lines.make(Input.maxLineBytes(config.input), start)
+        return bytesOf(inputs[index], start.offset).pipe(
+          Stream.map((chunk) => ({ pieces: Lines.push(splitter, chunk), last: false })),
+          Stream.concat(Stream.sync(() => ({ pieces: Lines.end(splitter), last: true }))),
+          Stream.flatMap(({ last, pieces }) => {
+            const { entries, stop } = take(index, linesBefore, pieces)
+            if (last && stop === undefined) {
+              Checkpoint.readTo(tracker, {
+                input: index + 1,
+                lines: 0,
+                offset: 0,
+                linesBefore: linesBefore + splitter.lines
+              })
+            }
+            const taken = checkpointFile === undefined ? Stream.fromArray(entries) : admitted(entries)
             return stop === undefined ? taken : Stream.concat(taken, Stream.fail(stop))
           })
         )
       })
 
+    // The place before which every line is stored, kept in the checkpoint file when there is one. A write is never
+    // cut short: an older place written after a newer one would send lines again on a rerun.
+    let saved = from
+    let savedRecords = 0 // records behind the place saved
+    let saveFailed = false
+    let progress = Deferred.makeUnsafe<void>() // told when the place saved moves on
+    const failedRecord = Deferred.makeUnsafe<void>()
+    const keepStored = Effect.gen(function*() {
+      const { failed, storedPrefix } = yield* writer.stats
+      // A record failed for good stops the stored prefix there: reading on would only pile up lines to send again.
+      if (failed > 0) Deferred.doneUnsafe(failedRecord, Exit.void)
+      const place = Checkpoint.storedPlace(tracker, storedPrefix)
+      if (checkpointFile === undefined || place === saved) return place
+      yield* Effect.tryPromise(() =>
+        Checkpoint.save(checkpointFile, Checkpoint.make(stream, prints, place, new Date()))
+      )
+        .pipe(
+          Effect.tap(() =>
+            Effect.sync(() => {
+              saved = place
+              savedRecords = storedPrefix
+              const told = progress
+              progress = Deferred.makeUnsafe<void>()
+              Deferred.doneUnsafe(told, Exit.void)
+            })
+          ),
+          Effect.catch((error) =>
+            Effect.sync(() => {
+              // The records still go; a checkpoint left behind only means lines sent again on a rerun.
+              if (!saveFailed) print(`kinesis-writer: warning: cannot write checkpoint ${checkpointFile}: ${error}`)
+              saveFailed = true
+            })
+          ),
+          Effect.uninterruptible
+        )
+      return place
+    })
+    const keeper = yield* Effect.forkChild(
+      Effect.forever(
+        Effect.andThen(Effect.sleep(checkpointFile === undefined ? "200 millis" : "25 millis"), keepStored)
+      )
+    )
+
+    // With a checkpoint, the records handed to the writer and not yet behind the place saved stay within the
+    // writer's buffer: a crash then sends again at most that many lines. They go in slices, so that a chunk of
+    // lines larger than the buffer still fits.
+    const maxAhead = config.writer.maxBufferedRecords ?? Settings.defaults.maxBufferedRecords
+    const slice = Math.max(1, Math.floor(maxAhead / 4))
+    let handed = 0
+    const admit = (count: number): Effect.Effect<void> =>
+      Effect.suspend(() => {
+        if (handed - savedRecords + count <= maxAhead || handed === savedRecords) {
+          handed += count
+          return Effect.void
+        }
+        return Effect.andThen(Deferred.await(progress), admit(count))
+      })
+    const admitted = (entries: ReadonlyArray<KinesisWriter.Entry>): Stream.Stream<KinesisWriter.Entry> =>
+      entries.length === 0 ? Stream.empty : Stream.range(0, Math.ceil(entries.length / slice) - 1).pipe(
+        Stream.mapEffect((i) => {
+          const part = entries.slice(i * slice, (i + 1) * slice)
+          return Effect.as(admit(part.length), part)
+        }),
+        Stream.flatMap((part) => Stream.fromArray(part))
+      )
+
     if (inputs.includes("-") && process.stdin.isTTY === true) {
       print("kinesis-writer: reading standard input (Ctrl-D ends it)")
     }
     const reading = yield* Effect.forkChild(
-      Stream.fromIterable(inputs).pipe(Stream.flatMap(entriesOf), Stream.run(writer.sink))
+      Stream.range(from.input, inputs.length - 1).pipe(Stream.flatMap(entriesOf), Stream.run(writer.sink))
     )
-    const ended = yield* Effect.raceFirst(
+    const ended = yield* Effect.raceAll([
       Effect.map(Fiber.await(reading), (exit) => ({ _tag: "Read" as const, exit })),
-      Effect.map(Deferred.await(signals.first), (signal) => ({ _tag: "Signal" as const, signal }))
-    )
+      Effect.map(Deferred.await(signals.first), (signal) => ({ _tag: "Signal" as const, signal })),
+      Effect.as(Deferred.await(failedRecord), { _tag: "Failed" as const })
+    ])
     let stop: Outcome.Stop | undefined
-    if (ended._tag === "Signal") {
+    if (ended._tag === "Failed") {
+      yield* Fiber.interrupt(reading)
+      stop = { _tag: "Failed" }
+    } else if (ended._tag === "Signal") {
       yield* Fiber.interrupt(reading)
       stop = { _tag: "Signal", signal: ended.signal }
       // Reading has stopped: the writer takes nothing more, so this count is the one the summary gives too.
@@ -300,6 +420,8 @@ export const run = (config: Config): Effect.Effect<number, never, Kinesis> => {
       }
     }
     const stats = yield* writer.stats
+    yield* Fiber.interrupt(keeper)
+    const storedUpTo = yield* keepStored
     if (drained._tag === "Flushed") yield* Scope.close(writerScope, Exit.void)
     else abandoned = stats.bufferedRecords
     // Records taken as the writer counts them: its metrics report them once per request, so they may lag.
@@ -309,7 +431,16 @@ export const run = (config: Config): Effect.Effect<number, never, Kinesis> => {
     if (unlisted > 0) {
       groups.push({ code: "(not listed)", detail: "failures beyond the writer's buffer", count: unlisted })
     }
-    const result = outcome(final, { stop, abandoned, failures: groups })
+    const result = outcome(final, {
+      stop,
+      abandoned,
+      failures: groups,
+      checkpoint: checkpointFile,
+      skipped: Checkpoint.linesBehind(from),
+      resume: storedUpTo.input < inputs.length ?
+        { input: inputs[storedUpTo.input], line: storedUpTo.lines + 1, more: inputs.length - storedUpTo.input - 1 } :
+        undefined
+    })
     for (const line of Outcome.summary(result)) print(line)
     if (drained._tag === "Abandoned") (config.exit ?? process.exit)(Outcome.exitCode(result))
     return Outcome.exitCode(result)

@@ -260,7 +260,7 @@ describe("kinesis-writer", () => {
       )
       expect(put.code, put.stderr).toBe(130)
       expect(put.stderr).toContain("kinesis-writer: Ctrl-C: reading stopped; draining")
-      expect(put.stderr).toMatch(/Ctrl-C: reading stopped after [\d,]+ lines; the [\d,]+ records taken were drained/)
+      expect(put.stderr).toMatch(/Ctrl-C: reading stopped; the [\d,]+ records taken were drained/)
       expect(put.stderr).toContain("exit       130: interrupted; every record taken was stored")
       // The drain line and the summary count the same records taken.
       const draining = /draining the ([\d,]+) records? taken/.exec(put.stderr)?.[1]
@@ -277,6 +277,11 @@ describe("kinesis-writer", () => {
       expect(new Set(got).size).toBe(stored)
       const good = new Set(input.good)
       expect(got.every((line) => good.has(line))).toBe(true)
+      // The line to resume from: every good line before it is stored, and none after it.
+      const resume = Number(/resume +from line ([\d,]+) of /.exec(put.stderr)?.[1].replace(/,/g, ""))
+      expect(resume, put.stderr).toBeGreaterThan(1)
+      const before = input.all.slice(0, resume - 1).filter((line) => good.has(line))
+      expect(sorted(got)).toEqual(sorted(before))
     }), 60_000)
 
   it.live("redraws the progress line in place on a terminal", () =>

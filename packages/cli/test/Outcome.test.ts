@@ -25,6 +25,36 @@ describe("Outcome", () => {
     expect(Outcome.exitCode(outcome({ bad: 1 }, { stop: { _tag: "Strict", where: "f:1", reason: "x" } }))).toBe(1)
   })
 
+  it("says where to resume a run that stopped early, and what a resumed run skipped", () => {
+    const stopped = Outcome.summary(outcome(
+      { delivered: 5, taken: 5, lines: 7 },
+      { stop: { _tag: "Signal", signal: "SIGINT" }, resume: { input: "a.ndjson", line: 6, more: 1 } }
+    ))
+    expect(stopped).toContain("  stopped    Ctrl-C: reading stopped; the 5 records taken were drained")
+    expect(stopped).toContain(
+      "  resume     from line 6 of a.ndjson, then the 1 input after it: every line before it is stored (tail -n +6 " +
+        "a.ndjson; with --checkpoint FILE, a rerun resumes by itself)"
+    )
+    const failed = Outcome.summary(outcome(
+      { delivered: 5, failed: 1 },
+      {
+        stop: { _tag: "Failed" },
+        checkpoint: "ck.json",
+        skipped: 1_000,
+        resume: { input: "a.ndjson", line: 1_006, more: 0 }
+      }
+    ))
+    expect(Outcome.exitCode(outcome({ delivered: 5 }, { stop: { _tag: "Failed" } }))).toBe(2)
+    expect(failed).toContain("  resumed    1,000 lines skipped: an earlier run stored them (checkpoint ck.json)")
+    expect(failed).toContain(
+      "  resume     from line 1,006 of a.ndjson: every line before it is stored; run the same command again to go on " +
+        "from there"
+    )
+    expect(failed).toContain(
+      "  stopped    a record failed for good: reading stopped there, and what was taken was drained"
+    )
+  })
+
   it("summarizes what was stored, read, retried and lost, and why it exits as it does", () => {
     const lines = Outcome.summary(outcome(
       { delivered: 9, failed: 1, lines: 11, bad: 1, deliveredBytes: 2_000_000, requests: 3, retried: 4, throttled: 2 },
