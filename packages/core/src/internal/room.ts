@@ -2,7 +2,7 @@
  * The buffer's bounds: whether a record may come in, the callers waiting for room in order, and what a record
  * leaving the accumulator frees: room for waiters, progress for flushes, the drain after close.
  */
-import type { Held, State } from "./state.js"
+import type { Held, State, StoredRun } from "./state.js"
 
 /** Whether a record of `size` bytes fits now, counting room granted to waiters. */
 export const hasRoom = <T>(state: State<T>, size: number): boolean =>
@@ -98,6 +98,46 @@ export const advanceStored = <T>(state: State<T>, seq: number): void => {
     }
   } else if (after !== undefined && after.start === seq + 1) after.start = seq
   else runs.splice(i + 1, 0, { start: seq, end: seq + 1 })
+}
+
+/**
+ * Moves the stored prefix on for the records of one answer, stored together. A request takes its lines in turn, so
+ * its records are far apart in the order taken: the seqs are sorted once and merged with the runs in one pass, a
+ * cost per answer of the runs plus the records, where a scan of the runs per record cost a quarter of the core's time
+ * with a full buffer and 8 requests in flight.
+ */
+export const advanceStoredAll = <T>(state: State<T>, stored: ReadonlyArray<Held<T>>): void => {
+  if (stored.length <= 1) {
+    if (stored.length === 1) advanceStored(state, stored[0].seq)
+    return
+  }
+  const limit = state.prefixEnd // records beyond a failed record: the prefix never gets there
+  const seqs = new Float64Array(stored.length)
+  let count = 0
+  for (const held of stored) if (held.seq < limit) seqs[count++] = held.seq
+  const sorted = seqs.subarray(0, count).sort()
+  const runs = state.storedAhead
+  const merged: Array<StoredRun> = []
+  const append = (start: number, end: number, run: StoredRun | undefined) => {
+    const last = merged.length > 0 ? merged[merged.length - 1] : undefined
+    if (last !== undefined && last.end === start) last.end = end
+    else merged.push(run ?? { start, end })
+  }
+  let r = 0
+  for (let i = 0; i < count; i++) {
+    const seq = sorted[i]
+    while (r < runs.length && runs[r].start < seq) {
+      append(runs[r].start, runs[r].end, runs[r])
+      r++
+    }
+    append(seq, seq + 1, undefined)
+  }
+  for (; r < runs.length; r++) append(runs[r].start, runs[r].end, runs[r])
+  let prefix = state.storedPrefix
+  let first = 0
+  while (first < merged.length && merged[first].start === prefix) prefix = merged[first++].end
+  state.storedPrefix = prefix
+  state.storedAhead = first === 0 ? merged : merged.slice(first)
 }
 
 /** A record failed for good: the stored prefix can never pass it, and records stored beyond need no tracking. */

@@ -7,7 +7,7 @@ import * as Failing from "../Failing.js"
 import * as Fault from "../Fault.js"
 import * as Stats from "../Stats.js"
 import { requeue } from "./lines.js"
-import { advanceStored, release, stopStored } from "./room.js"
+import { advanceStoredAll, release, stopStored } from "./room.js"
 import {
   BLIND,
   countKey,
@@ -31,7 +31,10 @@ export interface Answer {
   readonly errors: ReadonlyArray<string>
 }
 
-/** A record was stored: it leaves the accumulator with its place; false if it had already left. */
+/**
+ * A record was stored: it leaves the accumulator with its place; false if it had already left. The caller moves the
+ * stored prefix on once for all the records it delivered (`advanceStoredAll`).
+ */
 export const deliver = <T>(
   state: State<T>,
   held: Held<T>,
@@ -40,7 +43,6 @@ export const deliver = <T>(
   subSequenceNumber: number | undefined
 ): boolean => {
   if (!release(state, held)) return false
-  advanceStored(state, held.seq)
   held.shardId = shardId
   held.sequenceNumber = sequenceNumber
   held.subSequenceNumber = subSequenceNumber
@@ -141,6 +143,7 @@ export const handleResponse = <T>(
       state.misplaced.push({ members: item.members, shardId, sequenceNumber })
     }
   }
+  advanceStoredAll(state, stored)
   if (stored.length > 0) state.events.push({ _tag: "Delivered", records: stored, bytes: storedBytes, at: now })
   if (moved) state.events.push({ _tag: "ReadShardMap" })
   const errors = new Set<string>()
