@@ -321,6 +321,7 @@ describe("kinesis-writer", () => {
           "--aggregate",
           "--ordered",
           "--strict",
+          "--checkpoint FILE",
           "--linger",
           "--max-batch-records",
           "--max-batch-bytes",
