@@ -143,8 +143,6 @@ export interface RunSpec {
   readonly processes?: number | undefined
   /** Split the first shard this long after the first process starts offering. */
   readonly splitAfterMs?: number | undefined
-  /** Whether every writer uses the offer's keys (`k<index>`); otherwise this library makes its own. */
-  readonly keyed?: boolean | undefined
   /** Offer records for this long at most (one process only: the read-back counts records 0 to what it offered). */
   readonly offerMs?: number | undefined
   /** Where the writers run (`inChild` by default). */
@@ -259,7 +257,6 @@ export const run = (writer: WriterName, spec: RunSpec): Promise<RunResult> =>
           records: spec.records,
           firstIndex: p * spec.records,
           hotKeyShare: spec.hotKeyShare ?? 0,
-          keyed: spec.keyed,
           offerMs: spec.offerMs,
           recordBytes: spec.recordBytes,
           ratePerSecond: spec.ratePerSecond,

@@ -38,11 +38,6 @@ export interface Job {
   readonly firstIndex?: number | undefined
   /** Share of the records on one partition key (0 by default: every record a key of its own). */
   readonly hotKeyShare?: number | undefined
-  /**
-   * Whether every writer uses the offer's partition keys (`k<index>`, or the hot key); otherwise this library uses
-   * its own default keys. Set by a hot key too.
-   */
-  readonly keyed?: boolean | undefined
   /** Offer records for this long at most (ms from the first): then the writer settles what it took. */
   readonly offerMs?: number | undefined
   /** Bytes of each record's data. */

@@ -3,6 +3,7 @@
  * `chart.svg` and `README.md` in `docs/bench`. `--full` for the figures to publish.
  */
 import * as fs from "node:fs"
+import * as os from "node:os"
 import * as path from "node:path"
 import { fileURLToPath } from "node:url"
 import * as Chart from "./Chart.js"
@@ -10,7 +11,6 @@ import type { CoreMeasured } from "./Core.js"
 import { inChild, run, type RunResult, type RunSpec } from "./Harness.js"
 import { type WriterName, writers } from "./Job.js"
 import * as Machine from "./Machine.js"
-import { howTo } from "./Method.js"
 import * as Profile from "./Profile.js"
 import * as Report from "./Report.js"
 import * as Results from "./Results.js"
@@ -19,7 +19,6 @@ import * as Stages from "./Stages.js"
 import type { StagesMeasured } from "./Stages.js"
 import { median, rotate } from "./Stats.js"
 import * as Utilization from "./Utilization.js"
-import { tuned } from "./writers/EffectKinesis.js"
 
 const usage = `usage: npm run bench -- [--full] [--only SCENARIO,...] [--writers a,b] [--rounds N] [--out DIR]
                           [--merge] [--profile DIR]
@@ -126,7 +125,7 @@ const main = async () => {
   const plan: Scenarios.Plan = {
     ...base,
     cases: base.cases.filter((c) => included(c.scenario)).map((c) => ({ ...c, rounds: args.rounds ?? c.rounds })),
-    core: { ...base.core, rounds: args.rounds ?? base.core.rounds }
+    core: { ...base.core, rounds: args.rounds ?? base.core.rounds, stageRounds: args.rounds ?? base.core.stageRounds }
   }
   if (args.profile !== undefined) fs.mkdirSync(args.profile, { recursive: true })
   console.log(`bench (${plan.mode}) on ${machine.cpu}, ${machine.cores} cores, Node ${machine.node}`)
@@ -136,14 +135,13 @@ const main = async () => {
   for (const [index, testCase] of plan.cases.entries()) {
     for (let round = 0; round < testCase.rounds; round++) {
       const results: Array<RunResult> = []
-      const mine = args.writers ?? testCase.writers ?? writers
+      const mine = args.writers ?? [...testCase.writers, ...(round === 0 ? testCase.onceWriters ?? [] : [])]
       for (const writer of rotate(mine, round + index)) {
         const result = await run(writer, {
           records: testCase.records,
           hotKeyShare: testCase.hotKeyShare,
           processes: testCase.processes,
           splitAfterMs: testCase.splitAfterSeconds === undefined ? undefined : testCase.splitAfterSeconds * 1000,
-          keyed: testCase.keyed,
           offerMs: testCase.offerSeconds === undefined ? undefined : testCase.offerSeconds * 1000,
           recordBytes: testCase.recordBytes,
           shards: testCase.shards,
@@ -172,68 +170,16 @@ const main = async () => {
     }
   }
 
-  let core: Results.CoreResult | undefined
-  if (included("core")) {
-    const measured: Array<CoreMeasured> = []
-    const errors: Array<string> = []
-    for (let round = 0; round < plan.core.rounds; round++) {
-      const outcome = await inChild<CoreMeasured>(
-        {
-          _tag: "Core",
-          records: plan.core.records,
-          bytes: plan.core.recordBytes,
-          profile: args.profile === undefined ? undefined : path.join(args.profile, `core-${round + 1}.cpuprofile`)
-        },
-        { timeoutMs: 120_000 }
-      )
-      if (outcome._tag === "Done") measured.push(outcome.value)
-      else errors.push(outcome.error.split("\n")[0])
-      const rate = outcome._tag === "Done" ?
-        `${Math.round(outcome.value.recordsPerSecond).toLocaleString("en-US")} rec/s` :
-        "FAILED"
-      console.log(`  core round ${round + 1}/${plan.core.rounds} ${rate}`)
-    }
-    // Where the writer's CPU per record goes, stage by stage: one child per round, every stage in it.
-    const stageRecords = args.full ? 100_000 : 30_000
-    const stageRuns: Array<StagesMeasured> = []
-    for (let round = 0; round < plan.core.rounds; round++) {
-      const outcome = await inChild<StagesMeasured>(
-        { _tag: "Stages", records: stageRecords, bytes: plan.core.recordBytes },
-        { timeoutMs: 300_000 }
-      )
-      if (outcome._tag === "Done") stageRuns.push(outcome.value)
-      else errors.push(outcome.error.split("\n")[0])
-      console.log(
-        `  stages round ${round + 1}/${plan.core.rounds} ${
-          outcome._tag === "Done" ?
-            outcome.value.map((s) => `${s.stage} ${s.cpuMicros.toFixed(2)}`).join(", ") + " us/rec" :
-            "FAILED"
-        }`
-      )
-    }
-    const stages = stageRuns.length === 0 ? undefined : Stages.stages.map((stage) => {
-      const runs = stageRuns.map((run) => run.find((s) => s.stage === stage)!.cpuMicros)
-      return { stage, cpuMicros: median(runs), runs }
-    })
-    core = {
-      path: "production",
-      runs: measured,
-      recordsPerSecond: median(measured.map((m) => m.recordsPerSecond)),
-      errors,
-      stages,
-      stageRecords
-    }
-  }
-
-  const summaries = Results.summarize(plan.cases, runs)
+  const core = included("core") ? await measureCore(plan, args.profile) : undefined
+  const related = Results.relate(runs)
   const measured: Results.Results = {
     machine,
     plan,
-    settings: { tuned, handLoop: "batches of 500, failed entries re-sent after 100 ms, queue of 10,000" },
-    runs,
-    summaries,
+    runs: related,
+    summaries: Results.summarize(plan.cases, related),
     core,
-    targets: Results.targets(summaries, core)
+    elapsedSeconds: Math.round((performance.now() - started) / 1000),
+    loadAverageAtEnd: Math.round(os.loadavg()[0] * 100) / 100
   }
   const previous = path.join(args.out, "results.json")
   const results = args.merge && fs.existsSync(previous) ?
@@ -242,17 +188,72 @@ const main = async () => {
   fs.mkdirSync(args.out, { recursive: true })
   fs.writeFileSync(path.join(args.out, "results.json"), JSON.stringify(results, null, 2) + "\n")
   fs.writeFileSync(path.join(args.out, "chart.svg"), Chart.svg(results))
-  fs.writeFileSync(path.join(args.out, "README.md"), Report.markdown(results, howTo))
+  fs.writeFileSync(path.join(args.out, "README.md"), Report.report(results, "md"))
   console.log("")
-  console.log(Report.text(results))
+  console.log(Report.report(results, "text"))
   if (args.profile !== undefined) {
     console.log(`\nCPU profiles of the measured spans, in ${args.profile} (open them in Chrome DevTools):`)
     for (const file of fs.readdirSync(args.profile).filter((name) => name.endsWith(".cpuprofile")).sort()) {
       console.log(Profile.summarize(path.join(args.profile, file)))
     }
   }
-  const seconds = ((performance.now() - started) / 1000).toFixed(0)
-  console.log(`\n${seconds} s; wrote results.json, chart.svg and README.md to ${args.out}`)
+  const elapsed = Math.round((performance.now() - started) / 1000)
+  console.log(
+    `\n${Math.floor(elapsed / 60)} min ${elapsed % 60} s (${plan.mode}); load average ${
+      os.loadavg().map((load) => load.toFixed(2)).join(" ")
+    } at the end; wrote results.json, chart.svg and README.md to ${args.out}`
+  )
+}
+
+// The pure core (records/s on one core), then where the writer's CPU per record goes, stage by stage: one child
+// process per round.
+const measureCore = async (plan: Scenarios.Plan, profile: string | undefined): Promise<Results.CoreResult> => {
+  const measured: Array<CoreMeasured> = []
+  const errors: Array<string> = []
+  for (let round = 0; round < plan.core.rounds; round++) {
+    const outcome = await inChild<CoreMeasured>(
+      {
+        _tag: "Core",
+        records: plan.core.records,
+        bytes: plan.core.recordBytes,
+        profile: profile === undefined ? undefined : path.join(profile, `core-${round + 1}.cpuprofile`)
+      },
+      { timeoutMs: 120_000 }
+    )
+    if (outcome._tag === "Done") measured.push(outcome.value)
+    else errors.push(outcome.error.split("\n")[0])
+    const rate = outcome._tag === "Done" ?
+      `${Math.round(outcome.value.recordsPerSecond).toLocaleString("en-US")} rec/s` :
+      "FAILED"
+    console.log(`  core round ${round + 1}/${plan.core.rounds} ${rate}`)
+  }
+  const stageRuns: Array<StagesMeasured> = []
+  for (let round = 0; round < plan.core.stageRounds; round++) {
+    const outcome = await inChild<StagesMeasured>(
+      { _tag: "Stages", records: plan.core.stageRecords, bytes: plan.core.recordBytes },
+      { timeoutMs: 300_000 }
+    )
+    if (outcome._tag === "Done") stageRuns.push(outcome.value)
+    else errors.push(outcome.error.split("\n")[0])
+    console.log(
+      `  stages round ${round + 1}/${plan.core.stageRounds} ${
+        outcome._tag === "Done" ?
+          outcome.value.map((s) => `${s.stage} ${s.cpuMicros.toFixed(2)}`).join(", ") + " us/rec" :
+          "FAILED"
+      }`
+    )
+  }
+  return {
+    path: "production",
+    runs: measured,
+    recordsPerSecond: median(measured.map((m) => m.recordsPerSecond)),
+    errors,
+    stages: stageRuns.length === 0 ? undefined : Stages.stages.map((stage) => {
+      const runs = stageRuns.map((run) => run.find((s) => s.stage === stage)!.cpuMicros)
+      return { stage, cpuMicros: median(runs), runs }
+    }),
+    stageRecords: plan.core.stageRecords
+  }
 }
 
 main().catch((error) => {

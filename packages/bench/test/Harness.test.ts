@@ -13,6 +13,7 @@ import * as Report from "../src/Report.js"
 import * as Results from "../src/Results.js"
 import { runJob } from "../src/Run.js"
 import * as Scenarios from "../src/Scenarios.js"
+import * as Targets from "../src/Targets.js"
 import * as Utilization from "../src/Utilization.js"
 
 const utf8 = new TextEncoder()
@@ -98,43 +99,38 @@ describe("Harness", () => {
     expect(major("../src/writers/EffectKinesisEffect3.ts")).toBe("3")
   })
 
-  it("measures the Effect 3 line beside the Effect 4 line in the clean cases, and compares them round by round", () => {
+  it("relates runs of the same round: per-round ratios to other writers and cases, medians of them", () => {
     const cases = Scenarios.plan("quick").cases
-    expect(cases.filter((c) => c.writers?.includes("effect-kinesis-effect3")).map((c) => c.id)).toEqual([
-      "clean",
-      "clean-32"
+    expect(cases.filter((c) => c.writers.includes("effect-kinesis-effect3")).map((c) => c.id)).toEqual(["clean-32"])
+    const run = (id: string, writer: WriterName, round: number, cpu: number, ok = true) =>
+      ({ case: id, round, writer, ok, cpuMicrosPerRecord: cpu, missing: ok ? 0 : 1, duplicates: 0 }) as Results.Run
+    const runs = Results.relate([
+      run("clean-32", "effect-kinesis", 0, 40),
+      run("clean-32", "effect-kinesis-effect3", 0, 50),
+      run("clean-32", "hand-loop", 0, 20),
+      run("clean-32", "effect-kinesis", 1, 30),
+      run("clean-32", "effect-kinesis-effect3", 1, 60),
+      run("clean-32", "hand-loop", 1, 10),
+      // A run that lost records is no reference: round 2 has no ratio to Effect 3.
+      run("clean-32", "effect-kinesis", 2, 10),
+      run("clean-32", "effect-kinesis-effect3", 2, 60, false),
+      run("clean", "effect-kinesis", 0, 44)
     ])
-    const run = (writer: WriterName, round: number, cpu: number, rate: number, ok = true) =>
-      ({
-        case: "clean",
-        round,
-        writer,
-        ok,
-        cpuMicrosPerRecord: cpu,
-        recordsPerSecond: rate,
-        steadyCpuMicrosPerRecord: cpu / 2
-      }) as Results.Run
-    const runs = [
-      run("effect-kinesis", 0, 40, 9_000),
-      run("effect-kinesis-effect3", 0, 50, 8_000),
-      run("effect-kinesis", 1, 30, 12_000),
-      run("effect-kinesis-effect3", 1, 60, 6_000),
-      // A round one of them lost records in is left out.
-      run("effect-kinesis", 2, 10, 30_000),
-      run("effect-kinesis-effect3", 2, 60, 6_000, false),
-      run("hand-loop", 0, 20, 10_000)
-    ]
-    const [clean, ...others] = Results.compareLines(cases, runs)
-    expect(others).toEqual([])
-    expect(clean.case).toBe("clean")
-    expect(clean.rounds).toBe(2)
-    const cpu = clean.figures.find((f) => f.what === "cpu")!
-    expect(cpu.ratios).toEqual([0.8, 0.5])
-    expect(cpu.ratio).toBeCloseTo(0.65)
-    expect(cpu.effect4).toBe(35)
-    expect(cpu.effect3).toBe(55)
-    expect(clean.figures.find((f) => f.what === "rate")!.ratios).toEqual([9_000 / 8_000, 2])
-    expect(clean.figures.find((f) => f.what === "steadyCpu")!.ratio).toBeCloseTo(0.65)
+    const mine = runs.filter((r) => r.case === "clean-32" && r.writer === "effect-kinesis")
+    expect(mine.map((r) => r.effect3CpuRatio)).toEqual([0.8, 0.5, undefined])
+    expect(mine.map((r) => r.cpuRatio)).toEqual([2, 3, undefined])
+    expect(runs.find((r) => r.case === "clean")?.pacedCpuRatio).toBeCloseTo(1.1)
+    const [summary] = Results.summarize(cases, runs).filter((s) =>
+      s.case === "clean-32" && s.writer === "effect-kinesis"
+    )
+    expect(summary.effect3CpuRatio).toBeCloseTo(0.65)
+    expect(summary.cpuRatio).toBe(2.5)
+    const target = Targets.targets.find((t) => t.case === "clean-32" && t.metric === "cpuRatio")!
+    expect(Targets.check(target, { runs, summaries: [summary], core: undefined })).toMatchObject({
+      figure: 2.5,
+      rounds: [2, 3],
+      met: false
+    })
   })
 
   it("puts the hot key's share of the records on it, spread evenly", () => {
@@ -230,7 +226,6 @@ describe("Harness", () => {
             maxSockets: 4,
             local: { limits: true },
             fork: { timeoutMs: 30_000 },
-            keyed: testCase.keyed,
             offerMs: testCase.offerSeconds! * 1000,
             executor: inProcess
           })
@@ -253,12 +248,13 @@ describe("Harness", () => {
         const [flat] = Results.flatten(testCase, 0, [result])
         expect(flat.ok).toBe(true)
         // Many user records a Kinesis record, whose bytes hold theirs and the format's own.
-        expect(flat.kinesisRecords).toBeLessThan(flat.stored / 10)
-        expect(flat.kinesisBytes).toBeGreaterThan(flat.userBytes)
+        expect(flat.kinesisRecords).toBeLessThan(flat.stored! / 10)
+        expect(flat.kinesisBytes).toBeGreaterThan(flat.userBytes!)
         const plan = { ...Scenarios.plan("quick"), cases: [testCase] }
         const summaries = Results.summarize(plan.cases, [flat])
-        const target = Results.targets(summaries, undefined).find((t) => t.name === "KPL aggregation")
-        expect(target?.figure).toMatch(/used, .* refused/)
+        const target = Targets.targets.find((t) => t.case === "aggregated" && t.metric === "capacityShare")!
+        // Checked (not "not run"), and not met: a window of less than a second fills none of the capacity.
+        expect(Targets.check(target, { runs: [flat], summaries, core: undefined }).met).toBe(false)
       }),
     30_000
   )
@@ -304,14 +300,16 @@ describe("Harness", () => {
         const results: Results.Results = {
           machine: { date: "", cpu: "", cores: 2, memoryGiB: 1, node: "", platform: "", loadAverage: 0, revision: "" },
           plan,
-          settings: { tuned: {}, handLoop: "" },
           runs: [flat],
           summaries,
-          core: undefined,
-          targets: Results.targets(summaries, undefined)
+          core: undefined
         }
-        expect(results.targets.find((target) => target.name === "split")?.figure).toMatch(/^0 missing, 0 duplicates/)
-        expect(Report.markdown(results, "")).toContain("split")
+        // Two processes: each one's records stored while both offered, and their times.
+        expect(flat.shares).toHaveLength(2)
+        expect(flat.timeSpread).toBeGreaterThanOrEqual(1)
+        const target = Targets.targets.find((t) => t.case === "split")!
+        expect(Targets.check(target, results).met).toBeDefined()
+        expect(Report.report(results, "md")).toContain("split")
         expect(Chart.svg(results)).toContain("</svg>")
       }),
     30_000
