@@ -168,6 +168,13 @@ const messageText = (message: unknown): string =>
 // Levels as the command has always printed them (`warning:`, not Effect 4's `Warn`).
 const levelText = (level: LogLevel.LogLevel): string => (level === "Warn" ? "warning" : level.toLowerCase())
 
+// Replaces the checkpoint file; fails with what to tell.
+const saveCheckpoint = (file: string, checkpoint: Checkpoint.Checkpoint): Effect.Effect<void, string> =>
+  Effect.tryPromise({
+    try: () => Checkpoint.save(file, checkpoint),
+    catch: (error) => `cannot write checkpoint ${file}: ${error instanceof Error ? error.message : String(error)}`
+  })
+
 /** Runs `put`; gives its exit status. Everything it says goes to standard error. */
 export const run = (config: Config): Effect.Effect<number, never, Kinesis> => {
   const terminal = config.terminal ?? Status.stderr
@@ -224,6 +231,12 @@ export const run = (config: Config): Effect.Effect<number, never, Kinesis> => {
           return Outcome.OK
         }
       }
+      // Written once before anything is sent: a checkpoint that can not be written (a directory that does not
+      // exist) is said now, not after the buffer filled and the reading waited for a place that never comes.
+      const written = yield* Effect.result(
+        saveCheckpoint(checkpointFile, Checkpoint.make(stream, prints, from, new Date()))
+      )
+      if (written._tag === "Failure") return yield* fatal(written.failure)
     }
     const missing = yield* Effect.flip(checkStream(stream)).pipe(Effect.option)
     if (Option.isSome(missing)) return yield* fatal(missing.value)
@@ -314,15 +327,14 @@ export const run = (config: Config): Effect.Effect<number, never, Kinesis> => {
     let saveFailed = false
     let progress = Deferred.makeUnsafe<void>() // told when the place saved moves on
     const failedRecord = Deferred.makeUnsafe<void>()
+    const checkpointFailed = Deferred.makeUnsafe<string>()
     const keepStored = Effect.gen(function*() {
       const { failed, storedPrefix } = yield* writer.stats
       // A record failed for good stops the stored prefix there: reading on would only pile up lines to send again.
       if (failed > 0) Deferred.doneUnsafe(failedRecord, Exit.void)
       const place = Checkpoint.storedPlace(tracker, storedPrefix)
       if (checkpointFile === undefined || place === saved) return place
-      yield* Effect.tryPromise(() =>
-        Checkpoint.save(checkpointFile, Checkpoint.make(stream, prints, place, new Date()))
-      )
+      yield* saveCheckpoint(checkpointFile, Checkpoint.make(stream, prints, place, new Date()))
         .pipe(
           Effect.tap(() =>
             Effect.sync(() => {
@@ -333,11 +345,14 @@ export const run = (config: Config): Effect.Effect<number, never, Kinesis> => {
               Deferred.doneUnsafe(told, Exit.void)
             })
           ),
-          Effect.catch((error) =>
+          Effect.catch((message) =>
             Effect.sync(() => {
-              // The records still go; a checkpoint left behind only means lines sent again on a rerun.
-              if (!saveFailed) print(`kinesis-writer: warning: cannot write checkpoint ${checkpointFile}: ${error}`)
+              // The reading stops: the place saved can no longer move, so the reading would wait for it for ever
+              // once the buffer is full, and a crash would send again everything after it. The records taken still
+              // go; the place saved last stays true, and a rerun goes on from it.
+              if (!saveFailed) print(`kinesis-writer: ${message}`)
               saveFailed = true
+              Deferred.doneUnsafe(checkpointFailed, Exit.succeed(message))
             })
           ),
           Effect.uninterruptible
@@ -382,12 +397,16 @@ export const run = (config: Config): Effect.Effect<number, never, Kinesis> => {
     const ended = yield* Effect.raceAll([
       Effect.map(Fiber.await(reading), (exit) => ({ _tag: "Read" as const, exit })),
       Effect.map(Deferred.await(signals.first), (signal) => ({ _tag: "Signal" as const, signal })),
-      Effect.as(Deferred.await(failedRecord), { _tag: "Failed" as const })
+      Effect.as(Deferred.await(failedRecord), { _tag: "Failed" as const }),
+      Effect.map(Deferred.await(checkpointFailed), (message) => ({ _tag: "Unsaved" as const, message }))
     ])
     let stop: Outcome.Stop | undefined
     if (ended._tag === "Failed") {
       yield* Fiber.interrupt(reading)
       stop = { _tag: "Failed" }
+    } else if (ended._tag === "Unsaved") {
+      yield* Fiber.interrupt(reading)
+      stop = { _tag: "Fatal", message: `${ended.message}: reading stopped, and what was taken was drained` }
     } else if (ended._tag === "Signal") {
       yield* Fiber.interrupt(reading)
       stop = { _tag: "Signal", signal: ended.signal }

@@ -94,6 +94,44 @@ const put = (
     })
   })
 
+/**
+ * The bin's `put` into a fresh stream of the embedded Kinesis with `lines` numbered lines in one file and `args`
+ * after them (the checkpoint's among them); `during` runs once the run started, with the work directory. Gives how
+ * it ended and the lines stored.
+ */
+export const putOnce = async (options: {
+  readonly lines: number
+  readonly args: (work: string, file: string) => ReadonlyArray<string>
+  readonly during?: ((work: string) => Promise<void>) | undefined
+  readonly limitMillis: number
+}): Promise<{ readonly ran: Ran; readonly stored: ReadonlyArray<string>; readonly all: ReadonlyArray<string> }> => {
+  const work = fs.mkdtempSync(path.join(os.tmpdir(), "kinesis-writer-put-"))
+  const server = await LocalServer.start({ streams: { backfill: 2 } })
+  try {
+    const all = Array.from({ length: options.lines }, (_, i) => JSON.stringify({ line: i + 1 }))
+    const file = path.join(work, "lines.ndjson")
+    fs.writeFileSync(file, `${all.join("\n")}\n`)
+    const args = ["put", "--stream", "backfill", "--endpoint", server.endpoint, "--region", server.region]
+    const running = put([...args, ...options.args(work, file)], envOf(), "", options.limitMillis)
+    await options.during?.(work)
+    const ran = await running
+    const stored = (await server.readAll("backfill")).map((record) => Buffer.from(record.data).toString())
+    return { ran, stored, all }
+  } finally {
+    await server.close()
+    fs.rmSync(work, { recursive: true, force: true })
+  }
+}
+
+const envOf = (): NodeJS.ProcessEnv => ({
+  ...process.env,
+  // The bin's `#!/usr/bin/env node` finds the Node running the tests (Effect 4 needs 22.19 or later).
+  PATH: [path.dirname(process.execPath), process.env.PATH].join(path.delimiter),
+  AWS_ACCESS_KEY_ID: "local",
+  AWS_SECRET_ACCESS_KEY: "local",
+  AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true"
+})
+
 /** Runs the crash test of `plan`; throws (through `expect`) at the first broken promise. */
 export const crashAndResume = async (plan: Plan): Promise<void> => {
   const work = fs.mkdtempSync(path.join(os.tmpdir(), "kinesis-writer-resume-"))
@@ -122,14 +160,7 @@ export const crashAndResume = async (plan: Plan): Promise<void> => {
       checkpoint,
       ...files
     ]
-    const env = {
-      ...process.env,
-      // The bin's `#!/usr/bin/env node` finds the Node running the tests (Effect 4 needs 22.19 or later).
-      PATH: [path.dirname(process.execPath), process.env.PATH].join(path.delimiter),
-      AWS_ACCESS_KEY_ID: "local",
-      AWS_SECRET_ACCESS_KEY: "local",
-      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true"
-    }
+    const env = envOf()
     const stored = async () => (await server!.readAll("backfill")).map((record) => Buffer.from(record.data).toString())
     const draw = random(plan.seed)
     const stretch = plan.lines / (plan.kills + 1)
