@@ -173,12 +173,18 @@ export const save = async (file: string, checkpoint: Checkpoint): Promise<void> 
   const aside = `${file}.${process.pid}.tmp`
   const handle = await fs.promises.open(aside, "w")
   try {
-    await handle.writeFile(`${JSON.stringify(checkpoint, null, 2)}\n`)
-    await handle.sync()
-  } finally {
-    await handle.close()
+    try {
+      await handle.writeFile(`${JSON.stringify(checkpoint, null, 2)}\n`)
+      await handle.sync()
+    } finally {
+      await handle.close()
+    }
+    await fs.promises.rename(aside, file)
+  } catch (error) {
+    // Not left beside the checkpoint (a full disk, a directory where the file goes): the old one stays as it was.
+    await fs.promises.rm(aside, { force: true }).catch(() => undefined)
+    throw error
   }
-  await fs.promises.rename(aside, file)
   // The rename is durable once the directory is: without this, a power cut may bring the old name back.
   const directory = await fs.promises.open(path.dirname(path.resolve(file)), "r")
   try {

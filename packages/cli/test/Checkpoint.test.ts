@@ -66,6 +66,16 @@ describe("Checkpoint files", () => {
     expect(done._tag === "Resume" && Checkpoint.isComplete(done.checkpoint)).toBe(true)
   })
 
+  it("leaves no file aside when a save fails", async () => {
+    const a = file("e.ndjson", "one\n")
+    // A directory where the checkpoint goes: the rename over it fails.
+    const dir = path.join(work, "taken")
+    fs.mkdirSync(path.join(dir, "inside"), { recursive: true })
+    await expect(Checkpoint.save(dir, Checkpoint.make("events", [Checkpoint.printOf(a)], place(0, 1, 4), new Date(0))))
+      .rejects.toThrow()
+    expect(fs.readdirSync(work).filter((name) => name.endsWith(".tmp"))).toEqual([])
+  })
+
   it("refuses a checkpoint of another stream, other inputs, or inputs changed before its place", async () => {
     const a = file("c.ndjson", "one\ntwo\nthree\n")
     const b = file("d.ndjson", "four\n")
