@@ -8,20 +8,21 @@
  * stopped (the writer's buffer).
  *
  * The file is replaced atomically (written aside, synced, renamed over, the directory synced): after a crash it holds
- * the last place written in full, never a torn one. It also holds each input's size and a hash of its first bytes and
- * of the bytes before the place, so that a rerun over a changed or another file is refused rather than skipping lines
- * it never stored.
+ * the last place written in full, never a torn one. It also holds each input's size and a hash of its first bytes,
+ * and a hash of every byte behind the place, so that a rerun over a changed or another file is refused rather than
+ * skipping lines it never stored: a line changed in the middle of a file, the size the same, included. That hash is
+ * kept up as the place moves (each byte read once more, from the page cache) and checked in one pass on a rerun.
  */
-import { createHash } from "node:crypto"
+import { createHash, type Hash } from "node:crypto"
 import * as fs from "node:fs"
 import * as path from "node:path"
 import type * as Lines from "./Lines.js"
 
 /** What the file says it is. */
-export const FORMAT = "kinesis-writer-checkpoint/1"
+export const FORMAT = "kinesis-writer-checkpoint/2"
 
 const HEAD_BYTES = 64 * 1024
-const BEFORE_BYTES = 4 * 1024
+const READ_BYTES = 1024 * 1024
 
 /** A place in the inputs: `lines` lines of input `input` are behind it, and its next line starts at byte `offset`. */
 export interface Place extends Lines.Start {
@@ -51,8 +52,8 @@ export interface Checkpoint {
   readonly inputs: ReadonlyArray<Print>
   /** Every line before this place is stored; `input` is the number of inputs when all of them are. */
   readonly place: Place
-  /** SHA-256 of the 4 KiB (or fewer) of the place's input before its offset. */
-  readonly before: string
+  /** SHA-256 of every byte behind the place: the inputs before its input, whole, then its input up to its offset. */
+  readonly behind: string
   readonly updated: string
 }
 
@@ -76,19 +77,63 @@ export const printOf = (input: string): Print => ({
   head: sha256(readAt(input, 0, HEAD_BYTES))
 })
 
-const beforeOf = (inputs: ReadonlyArray<Print>, place: Place): string => {
-  if (place.input >= inputs.length || place.offset === 0) return sha256(new Uint8Array(0))
-  const from = Math.max(0, place.offset - BEFORE_BYTES)
-  return sha256(readAt(inputs[place.input].path, from, place.offset - from))
+/** The hash of the bytes behind a place, moved on with the place: each byte is read and hashed once. */
+export interface Behind {
+  hash: Hash
+  /** The bytes hashed so far end here: at byte `offset` of input `input`. */
+  input: number
+  offset: number
 }
 
-/** The checkpoint of `place`. */
-export const make = (stream: string, inputs: ReadonlyArray<Print>, place: Place, now: Date): Checkpoint => ({
+/** Nothing hashed yet. */
+export const behindStart = (): Behind => ({ hash: createHash("sha256"), input: 0, offset: 0 })
+
+// Hashes bytes `from` to `to` of a file (fewer when it is shorter: then the size check refuses it anyway).
+const hashRange = (hash: Hash, file: string, from: number, to: number): void => {
+  if (to <= from) return
+  const buffer = Buffer.alloc(Math.min(READ_BYTES, to - from))
+  const fd = fs.openSync(file, "r")
+  try {
+    for (let at = from; at < to;) {
+      const read = fs.readSync(fd, buffer, 0, Math.min(buffer.length, to - at), at)
+      if (read === 0) return
+      hash.update(buffer.subarray(0, read))
+      at += read
+    }
+  } finally {
+    fs.closeSync(fd)
+  }
+}
+
+/** The SHA-256 of every byte behind `place`, from `behind` moved on to it (from the start if it is past it). */
+export const hashBehind = (behind: Behind, inputs: ReadonlyArray<Print>, place: Place): string => {
+  const offset = place.input < inputs.length ? place.offset : 0
+  if (behind.input > place.input || (behind.input === place.input && behind.offset > offset)) {
+    Object.assign(behind, behindStart()) // a place never moves back; were it to, the hash starts over
+  }
+  for (; behind.input < Math.min(place.input, inputs.length); behind.input++, behind.offset = 0) {
+    hashRange(behind.hash, inputs[behind.input].path, behind.offset, inputs[behind.input].size)
+  }
+  if (place.input < inputs.length) {
+    hashRange(behind.hash, inputs[place.input].path, behind.offset, offset)
+    behind.offset = offset
+  }
+  return behind.hash.copy().digest("hex")
+}
+
+/** The checkpoint of `place`; `behind`, kept by the caller from one place to the next, saves hashing again. */
+export const make = (
+  stream: string,
+  inputs: ReadonlyArray<Print>,
+  place: Place,
+  now: Date,
+  behind: Behind = behindStart()
+): Checkpoint => ({
   format: FORMAT,
   stream,
   inputs,
   place,
-  before: beforeOf(inputs, place),
+  behind: hashBehind(behind, inputs, place),
   updated: now.toISOString()
 })
 
@@ -104,7 +149,7 @@ const isPlace = (value: unknown): value is Place => {
 const isCheckpoint = (value: unknown): value is Checkpoint => {
   const checkpoint = value as Checkpoint | null
   return typeof checkpoint === "object" && checkpoint !== null && checkpoint.format === FORMAT &&
-    typeof checkpoint.stream === "string" && typeof checkpoint.before === "string" &&
+    typeof checkpoint.stream === "string" && typeof checkpoint.behind === "string" &&
     Array.isArray(checkpoint.inputs) &&
     checkpoint.inputs.every((print) =>
       typeof print?.path === "string" && Number.isSafeInteger(print.size) && typeof print.head === "string"
@@ -115,7 +160,12 @@ const isCheckpoint = (value: unknown): value is Checkpoint => {
 /** What reading a checkpoint gave: none yet, one that fits this run, or why it does not fit. */
 export type Loaded =
   | { readonly _tag: "None" }
-  | { readonly _tag: "Resume"; readonly checkpoint: Checkpoint }
+  | {
+    readonly _tag: "Resume"
+    readonly checkpoint: Checkpoint
+    /** The hash of the bytes behind its place, for the checkpoints of the run that goes on from it. */
+    readonly behind: Behind
+  }
   | { readonly _tag: "Mismatch"; readonly reason: string }
 
 const startOver = (file: string) => `delete ${file} to start over`
@@ -162,10 +212,13 @@ export const load = (file: string, stream: string, inputs: ReadonlyArray<Print>)
       )
     }
   }
-  if (beforeOf(inputs, value.place) !== value.before) {
-    return mismatch(`was written for another ${inputs[value.place.input].path}: the lines before its place differ`)
+  const behind = behindStart()
+  if (hashBehind(behind, inputs, value.place) !== value.behind) {
+    // The hash runs over every input the place is in or past: any of them may have changed.
+    const read = inputs.slice(0, value.place.input + 1).map((print) => print.path)
+    return mismatch(`was written for another ${read.join(" or ")}: the lines before its place differ`)
   }
-  return { _tag: "Resume", checkpoint: value }
+  return { _tag: "Resume", checkpoint: value, behind }
 }
 
 /** Replaces the checkpoint file at once: a crash leaves the old one or the new one, whole. */

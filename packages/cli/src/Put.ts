@@ -211,6 +211,7 @@ export const run = (config: Config): Effect.Effect<number, never, Kinesis> => {
     // Where this run starts: where the checkpoint says an earlier one stopped, once it fits this run's input.
     let from = Checkpoint.start
     let prints: ReadonlyArray<Checkpoint.Print> = []
+    let behind = Checkpoint.behindStart() // the hash of the bytes behind the place, moved on with it
     const checkpointFile = config.checkpoint
     if (checkpointFile !== undefined) {
       if (inputs.includes("-")) {
@@ -221,6 +222,7 @@ export const run = (config: Config): Effect.Effect<number, never, Kinesis> => {
       if (loaded._tag === "Mismatch") return yield* fatal(loaded.reason)
       if (loaded._tag === "Resume") {
         from = loaded.checkpoint.place
+        behind = loaded.behind
         if (Checkpoint.isComplete(loaded.checkpoint)) {
           print(
             `kinesis-writer: every line of ${inputs.length === 1 ? inputs[0] : `the ${inputs.length} inputs`} is ` +
@@ -234,7 +236,7 @@ export const run = (config: Config): Effect.Effect<number, never, Kinesis> => {
       // Written once before anything is sent: a checkpoint that can not be written (a directory that does not
       // exist) is said now, not after the buffer filled and the reading waited for a place that never comes.
       const written = yield* Effect.result(
-        saveCheckpoint(checkpointFile, Checkpoint.make(stream, prints, from, new Date()))
+        saveCheckpoint(checkpointFile, Checkpoint.make(stream, prints, from, new Date(), behind))
       )
       if (written._tag === "Failure") return yield* fatal(written.failure)
     }
@@ -334,7 +336,7 @@ export const run = (config: Config): Effect.Effect<number, never, Kinesis> => {
       if (failed > 0) Deferred.doneUnsafe(failedRecord, Exit.void)
       const place = Checkpoint.storedPlace(tracker, storedPrefix)
       if (checkpointFile === undefined || place === saved) return place
-      yield* saveCheckpoint(checkpointFile, Checkpoint.make(stream, prints, place, new Date()))
+      yield* saveCheckpoint(checkpointFile, Checkpoint.make(stream, prints, place, new Date(), behind))
         .pipe(
           Effect.tap(() =>
             Effect.sync(() => {

@@ -96,6 +96,18 @@ describe("Checkpoint files", () => {
     expect(reason("events", [a, b])).toContain(`was written for another ${path.resolve(a)}`)
     fs.writeFileSync(a, "one\ntwo\nthree\nfour\n")
     expect(reason("events", [a, b])).toContain("it was 14 bytes, it is 19")
+    // Changed far from both ends, the size the same: a line behind the place that a rerun would skip.
+    const lines = Array.from(
+      { length: 4_000 },
+      (_, i) => `{"line":${String(i + 1).padStart(6, "0")},"pad":"${"x".repeat(24)}"}`
+    )
+    const big = file("big.ndjson", `${lines.join("\n")}\n`)
+    const at = place(0, 3_900, 3_900 * (lines[0].length + 1))
+    await Checkpoint.save(saved, Checkpoint.make("events", [Checkpoint.printOf(big)], at, new Date(0)))
+    expect(reason("events", [big])).toBe("Resume")
+    lines[3_000] = lines[3_000].replace("003001", "103001")
+    fs.writeFileSync(big, `${lines.join("\n")}\n`)
+    expect(reason("events", [big])).toContain(`was written for another ${path.resolve(big)}`)
     fs.writeFileSync(saved, "{ not json")
     expect(reason("events", [a, b])).toContain("is not a kinesis-writer checkpoint")
   })
