@@ -239,6 +239,25 @@ export const holding = <T>(acc: Accumulator<T>): Holding => {
   return { records: self.heldRecords, bytes: self.heldBytes, requests: self.inFlight.size, shards }
 }
 
+/** What a writer's gauges show: records taken since the start, and records, bytes and requests held now. */
+export interface Gauges {
+  readonly accepted: number
+  readonly records: number
+  readonly bytes: number
+  readonly requests: number
+}
+
+/** The gauges' figures, read at every wake-up: four counters, where `stats` copies every counter and map. */
+export const gauges = <T>(acc: Accumulator<T>): Gauges => {
+  const self = state(acc)
+  return {
+    accepted: self.counters.accepted,
+    records: self.heldRecords,
+    bytes: self.heldBytes,
+    requests: self.inFlight.size
+  }
+}
+
 /** The records of every request in flight. */
 export const inFlight = <T>(acc: Accumulator<T>): Array<internal.Held<T>> => {
   const out: Array<internal.Held<T>> = []
@@ -252,7 +271,7 @@ export const stats = <T, E = unknown>(acc: Accumulator<T>): Stats.Stats<E> => {
   const { counters, streak } = self
   return {
     accepted: counters.accepted,
-    storedPrefix: self.storedPrefix,
+    storedPrefix: room.storedPrefix(self),
     sent: counters.sent,
     delivered: counters.delivered,
     failed: counters.failed,

@@ -405,6 +405,8 @@ describe("Accumulator, the three liveness bugs of issue 16", () => {
     // The stream merged both shards into shard-c meanwhile: the aggregate landed there.
     respond(acc, request, 1, () => "ok", () => "shard-c")
     expect(tags(Accumulator.pollEvents(acc))).toEqual(["ReadShardMap"])
+    // Its user records wait for the map, neither stored nor held in a line: the stored prefix waits with them.
+    expect(Accumulator.stats(acc).storedPrefix).toBe(0)
     expect(sleeps(acc, 1)).toBe(Infinity) // nothing to send while the map is read
     Accumulator.handleShardMap(acc, ShardMap.fromShards([shard("shard-c", 0n, MAX)]), 1200)
     const [delivered] = Accumulator.pollEvents(acc)
@@ -416,6 +418,7 @@ describe("Accumulator, the three liveness bugs of issue 16", () => {
       4
     ])
     expect(Accumulator.holding(acc).records).toBe(0)
+    expect(Accumulator.stats(acc).storedPrefix).toBe(5)
   })
 
   it("an aggregate stored on one child of a split re-sends only the user records outside that child's range", () => {

@@ -5,7 +5,6 @@
  */
 import * as ShardMap from "../ShardMap.js"
 import { regroup, requeue } from "./lines.js"
-import { advanceStoredAll } from "./room.js"
 import { deliver } from "./settling.js"
 import type { Held, Route, State } from "./state.js"
 
@@ -86,7 +85,6 @@ const settleMisplaced = <T>(state: State<T>, map: ShardMap.ShardMap | undefined,
       }
     })
   }
-  advanceStoredAll(state, stored)
   requeue(state, again)
   if (stored.length > 0) state.events.push({ _tag: "Delivered", records: stored, bytes, at: now })
 }

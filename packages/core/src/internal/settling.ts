@@ -7,7 +7,7 @@ import * as Failing from "../Failing.js"
 import * as Fault from "../Fault.js"
 import * as Stats from "../Stats.js"
 import { requeue } from "./lines.js"
-import { advanceStoredAll, release, stopStored } from "./room.js"
+import { release, stopStored } from "./room.js"
 import {
   BLIND,
   countKey,
@@ -31,10 +31,7 @@ export interface Answer {
   readonly errors: ReadonlyArray<string>
 }
 
-/**
- * A record was stored: it leaves the accumulator with its place; false if it had already left. The caller moves the
- * stored prefix on once for all the records it delivered (`advanceStoredAll`).
- */
+/** A record was stored: it leaves the accumulator with its place; false if it had already left. */
 export const deliver = <T>(
   state: State<T>,
   held: Held<T>,
@@ -143,7 +140,6 @@ export const handleResponse = <T>(
       state.misplaced.push({ members: item.members, shardId, sequenceNumber })
     }
   }
-  advanceStoredAll(state, stored)
   if (stored.length > 0) state.events.push({ _tag: "Delivered", records: stored, bytes: storedBytes, at: now })
   if (moved) state.events.push({ _tag: "ReadShardMap" })
   const errors = new Set<string>()

@@ -166,12 +166,6 @@ export interface Waiter {
   readonly size: number
 }
 
-/** Seqs from `start` up to (not including) `end`, all stored, beyond a record not stored yet. */
-export interface StoredRun {
-  start: number
-  end: number
-}
-
 /** A flush waiting for the records taken before it. */
 export interface Flush {
   readonly id: number
@@ -204,10 +198,7 @@ export interface State<T> {
   waiters: Array<Waiter>
   flushes: Array<Flush>
   nextSeq: number
-  // Records stored in the order taken: seqs below `storedPrefix` are all stored; stored seqs above it wait in
-  // `storedAhead` until the gap closes. A record that failed stops the prefix for good at `prefixEnd`.
-  storedPrefix: number
-  storedAhead: Array<StoredRun>
+  // The first record that failed for good: the records stored in the order taken never reach past it.
   prefixEnd: number
   nextId: number
   urgentUpTo: number // records up to this seq are sent without waiting for linger (flush, close)
@@ -248,8 +239,6 @@ export const make = <T>(options: Options): State<T> => ({
   waiters: [],
   flushes: [],
   nextSeq: 0,
-  storedPrefix: 0,
-  storedAhead: [],
   prefixEnd: Infinity,
   nextId: 0,
   urgentUpTo: -1,

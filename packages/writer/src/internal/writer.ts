@@ -108,8 +108,8 @@ const build = (options: Resolved): Effect.Effect<Service, never, Kinesis | Scope
       }
     }
     const reportHolding = () => {
-      const { bufferedBytes, bufferedRecords, inFlight, accepted } = Accumulator.stats(acc)
-      Metrics.holding(metrics, accepted, bufferedRecords, bufferedBytes, inFlight)
+      const { accepted, bytes, records, requests } = Accumulator.gauges(acc)
+      Metrics.holding(metrics, accepted, records, bytes, requests)
     }
 
     // A record landed on another shard than predicted: the shard map follower reads the map again.
