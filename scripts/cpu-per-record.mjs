@@ -79,7 +79,10 @@ const snapshot = (name) => {
   for (const pkg of packages) {
     fs.symlinkSync(path.join(dir, "packages", pkg), path.join(modules, "@effect-kinesis", pkg))
   }
-  fs.symlinkSync(path.join(root, "node_modules", "@effect-kinesis", "local-server"), path.join(modules, "@effect-kinesis", "local-server"))
+  fs.symlinkSync(
+    path.join(root, "node_modules", "@effect-kinesis", "local-server"),
+    path.join(modules, "@effect-kinesis", "local-server")
+  )
   console.log(`snapshot ${name}: ${dir}`)
 }
 
@@ -98,8 +101,12 @@ const peakRss = () => {
 }
 
 const clientOf = async (base, task) => {
-  const { KinesisClient } = await import(pathToFileURL(path.join(base, "node_modules/@aws-sdk/client-kinesis/dist-cjs/index.js")))
-  const { NodeHttpHandler } = await import(pathToFileURL(path.join(base, "node_modules/@smithy/node-http-handler/dist-cjs/index.js")))
+  const { KinesisClient } = await import(
+    pathToFileURL(path.join(base, "node_modules/@aws-sdk/client-kinesis/dist-cjs/index.js"))
+  )
+  const { NodeHttpHandler } = await import(
+    pathToFileURL(path.join(base, "node_modules/@smithy/node-http-handler/dist-cjs/index.js"))
+  )
   const http = await import("node:http")
   return new KinesisClient({
     endpoint: task.endpoint,
@@ -111,7 +118,9 @@ const clientOf = async (base, task) => {
 }
 
 const handLoop = async (client, task) => {
-  const { PutRecordsCommand } = await import(pathToFileURL(path.join(variantRoot(task.variant), "node_modules/@aws-sdk/client-kinesis/dist-cjs/index.js")))
+  const { PutRecordsCommand } = await import(
+    pathToFileURL(path.join(variantRoot(task.variant), "node_modules/@aws-sdk/client-kinesis/dist-cjs/index.js"))
+  )
   const utf8 = new TextEncoder()
   return async () => {
     let requests = 0
@@ -169,7 +178,9 @@ const handLoop = async (client, task) => {
         try {
           const response = await client.send(new PutRecordsCommand({ StreamName: task.stream, Records: batch }))
           const results = response.Records ?? []
-          for (let i = 0; i < batch.length; i++) if (results[i] === undefined || results[i].ErrorCode) failed.push(batch[i])
+          for (let i = 0; i < batch.length; i++) {
+            if (results[i] === undefined || results[i].ErrorCode) failed.push(batch[i])
+          }
         } catch (error) {
           if (process.env.CPR_DEBUG) console.error(String(error))
           failed = batch
@@ -200,7 +211,9 @@ const effectWriter = async (client, task) => {
   const modules = line3 ? path.join(at, "node_modules") : path.join(base, "node_modules")
   const load = (name) => import(pathToFileURL(path.join(modules, "effect/dist", line3 ? "esm" : "", `${name}.js`)).href)
   const [Effect, Stream, Option, Chunk] = await Promise.all(["Effect", "Stream", "Option", "Chunk"].map(load))
-  const writerPkg = await import(pathToFileURL(path.join(line3 ? at : path.join(base, "packages/writer"), "dist/index.js")).href)
+  const writerPkg = await import(
+    pathToFileURL(path.join(line3 ? at : path.join(base, "packages/writer"), "dist/index.js")).href
+  )
   const { KinesisWriter, Kinesis } = writerPkg
   const intake = task.writer.endsWith("sink") ? "sink" : task.writer.endsWith("all") ? "all" : "enqueue"
   const options = { stream: task.stream }
@@ -284,7 +297,10 @@ const coreOnly = async (task) => {
     let delivered = 0
     const answer = () => {
       const request = inFlight.shift()
-      const results = request.entries.map((held) => ({ ShardId: held.shard, SequenceNumber: "49590338271490256608559692538361571095921575989136588898" }))
+      const results = request.entries.map((held) => ({
+        ShardId: held.shard,
+        SequenceNumber: "49590338271490256608559692538361571095921575989136588898"
+      }))
       Accumulator.handleResponse(acc, request, results, 0)
       for (const event of Accumulator.pollEvents(acc)) if (event._tag === "Delivered") delivered += event.records.length
     }
@@ -296,7 +312,12 @@ const coreOnly = async (task) => {
       }
     }
     for (let i = 0; i < count; i++) {
-      const encoded = Record.encode(messages[i % messages.length], undefined, randomKey, Record.DEFAULT_MAX_RECORD_BYTES)
+      const encoded = Record.encode(
+        messages[i % messages.length],
+        undefined,
+        randomKey,
+        Record.DEFAULT_MAX_RECORD_BYTES
+      )
       while (!Accumulator.canTake(acc, encoded.size)) {
         sendAll()
         if (!Accumulator.canTake(acc, encoded.size)) answer()
@@ -360,6 +381,24 @@ const child = async (task) => {
   return measured(run, task, client)
 }
 
+// CPU time of this process's threads by name (Linux): the main thread apart from V8's workers (GC, compilers).
+const threadCpu = () => {
+  const byName = {}
+  try {
+    for (const tid of fs.readdirSync("/proc/self/task")) {
+      const stat = fs.readFileSync(`/proc/self/task/${tid}/stat`, "utf8")
+      const name = stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")"))
+      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ")
+      const ticks = Number(fields[11]) + Number(fields[12])
+      const key = Number(tid) === process.pid ? "main" : name
+      byName[key] = (byName[key] ?? 0) + ticks * 10 // USER_HZ 100: a tick is 10 ms
+    }
+  } catch {
+    // Not Linux.
+  }
+  return byName
+}
+
 const measured = async (run, task, client) => {
   globalThis.gc?.()
   let session
@@ -371,18 +410,21 @@ const measured = async (run, task, client) => {
     await session.post("Profiler.setSamplingInterval", { interval: Number(process.env.CPR_INTERVAL ?? 100) })
     await session.post("Profiler.start")
   }
+  const threadsBefore = threadCpu()
   const cpu = process.cpuUsage()
   const start = performance.now()
   const { requests } = (await run()) ?? {}
   const elapsedMs = performance.now() - start
   const used = process.cpuUsage(cpu)
+  const threads = threadCpu()
+  for (const name of Object.keys(threads)) threads[name] -= threadsBefore[name] ?? 0
   if (session !== undefined) {
     const { profile } = await session.post("Profiler.stop")
     fs.mkdirSync(path.dirname(task.profile), { recursive: true })
     fs.writeFileSync(task.profile, JSON.stringify(profile))
   }
   client?.destroy()
-  return { cpuUs: used.user + used.system, userUs: used.user, elapsedMs, peakRss: peakRss(), requests }
+  return { cpuUs: used.user + used.system, userUs: used.user, elapsedMs, peakRss: peakRss(), requests, threads }
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -410,12 +452,18 @@ const run = async () => {
   const nodeFlags = (option("node-flags", "") ?? "").split(" ").filter((flag) => flag !== "")
   const { LocalServer } = await import(pathToFileURL(path.join(root, "packages/local-server/dist/index.js")).href)
   const runs = []
-  for (const variant of variants) for (const writer of writers) {
-    if (writer === "hand" && variant !== variants[0]) continue
-    runs.push({ variant, writer })
+  for (const variant of variants) {
+    for (const writer of writers) {
+      if (writer === "hand" && variant !== variants[0]) continue
+      runs.push({ variant, writer })
+    }
   }
   const results = new Map(runs.map((r) => [`${r.variant} ${r.writer}`, []]))
-  console.log(`load: ${os.loadavg().map((l) => l.toFixed(2)).join(" ")}; ${records} x ${bytes} B, ${shards} shards, ${rounds} rounds`)
+  console.log(
+    `load: ${
+      os.loadavg().map((l) => l.toFixed(2)).join(" ")
+    }; ${records} x ${bytes} B, ${shards} shards, ${rounds} rounds`
+  )
   for (let round = 0; round < rounds; round++) {
     const order = runs.map((_, i) => runs[(i + round) % runs.length])
     for (const { variant, writer } of order) {
@@ -430,7 +478,9 @@ const run = async () => {
           region: server.region,
           stream: "bench",
           shards,
-          profile: profile !== undefined && round === 0 ? path.join(profile, `${variant}-${writer}.cpuprofile`) : undefined
+          profile: profile !== undefined && round === 0
+            ? path.join(profile, `${variant}-${writer}.cpuprofile`)
+            : undefined
         }
         const result = await measure(task, nodeFlags)
         results.get(`${variant} ${writer}`).push(result)
@@ -438,6 +488,9 @@ const run = async () => {
           `round ${round + 1} ${variant} ${writer}: ${(result.cpuUs / records).toFixed(2)} us/record, ` +
             `${(result.elapsedMs / 1000).toFixed(2)} s, ${result.requests ?? "-"} requests, ` +
             `peak RSS ${(result.peakRss / 2 ** 20).toFixed(0)} MiB; ` +
+            `threads ${
+              Object.entries(result.threads ?? {}).filter(([, ms]) => ms > 0).map(([n, ms]) => `${n} ${ms}`).join(", ")
+            } ms; ` +
             `load ${os.loadavg()[0].toFixed(2)}`
         )
       } finally {
