@@ -61,8 +61,8 @@ export const pacingOf = (limit: RateLimit.RateLimit): internal.Pacing => ({
   available: (shard, now) => RateLimit.available(limit, shard, now),
   spend: (shard, records, bytes, now) => RateLimit.spend(limit, shard, records, bytes, now),
   readyAt: (shard, records, bytes, now) => RateLimit.readyAt(limit, shard, records, bytes, now),
-  throttled: (shard, sentAt, now) => RateLimit.throttled(limit, shard, sentAt, now),
-  succeeded: (shard, records, now) => RateLimit.succeeded(limit, shard, records, now),
+  answered: (shard, sentAt, now, stored, refused, refusedBytes) =>
+    RateLimit.answered(limit, shard, sentAt, now, stored, refused, refusedBytes),
   forget: (open) => RateLimit.forget(limit, open)
 })
 

@@ -4,8 +4,19 @@
  *
  * Each shard has two token buckets (records, bytes) filled at `rate x multiplier x capacity` per second and
  * holding one second of that (a shard takes a burst of about one second's worth), full at first. The multiplier
- * adapts, AIMD: a throttle multiplies it by `DECREASE` (once per round of requests) and empties the buckets;
- * successes add `INCREASE` per second back, up to 1.
+ * adapts, AIMD, on what each response says of the shard (`answered`):
+ * - a refusal above the shard's noise cuts the multiplier, once per round, from the rate this writer actually sent
+ *   at (not from a multiplier it did not use), in proportion to the share refused (`DECREASE` of what was stored,
+ *   at most halved), and empties the buckets. Writers sharing a shard see about the same share, so they cut alike
+ *   and keep their shares, which the additive increase then evens out (Chiu and Jain);
+ * - successes add `INCREASE` per second back, up to 1.
+ *
+ * Refusals that do not follow the rate (fault injection, a shard refusing below its second's average) are told
+ * apart by what a cut does: a share that does not fall when this writer halved a rate of half the shard or more is
+ * noise. The cut is undone, the share becomes the shard's noise floor, and from then on refusals within it (by
+ * sampling error) cut nothing and give their budget back (the shard did not count them). The floor follows a lower
+ * share down. A writer that uses less than half a shard cannot tell: its cut moves the shard's share too little, and
+ * it takes every refusal for the rate's, as before.
  *
  * Pure: no clock, no randomness, no I/O; time (milliseconds) comes in on every call. The state changes in place:
  * this is on the writer's path for every batch.
@@ -18,18 +29,21 @@ export const DEFAULT_RECORDS_PER_SECOND = 1000
 export const DEFAULT_BYTES_PER_SECOND = 1024 * 1024
 
 /**
- * What a throttle leaves of the multiplier. Mild, because the shard's one-second burst absorbs an overshoot: writers
- * that went over drop back just under the limit while the shard's bucket refills, so it never sits full and idle.
- * In the simulation of RateLimit.test.ts, 0.5 leaves a lone writer at 95% of the shard (a refusal caused by latency
- * jitter halves its rate for seconds), 0.9 refuses twice as many records as 0.8 once 3 to 10 writers share a shard,
- * and 0.8 keeps a lone writer above 99% with three writers' refusals near 1%.
+ * What a cut leaves of the stored share of the rate: refused 10% of a round, a writer goes to 0.9 x 0.85 of the rate
+ * it sent at. Under 1, so that writers that shared an overload end under the limit while the shard's bucket
+ * refills, and not much under, because the shard's one-second burst absorbs an overshoot. In the simulation of
+ * RateLimit.test.ts (1 to 5 ms each way), 0.85 keeps a lone writer above 97% of the shard and two writers' refusals
+ * under 3% over 20 s; 0.9 refused more and left two writers further apart (34% against 27% at worst).
  */
-export const DECREASE = 0.8
+export const DECREASE = 0.85
+
+/** The most one cut takes: half. A lone request refused whole says little of the round's share. */
+export const MAX_CUT = 0.5
 
 /**
  * How much of the full rate a second of successes gives back. Every writer on a shard climbs this fast, so n writers
- * overshoot together n times as fast: 0.05 keeps five writers' refusals near 2.5%, and lets a writer whose peers
- * left take the shard back within about 10 seconds (0.03 takes twice as long for a third fewer refusals).
+ * overshoot together n times as fast: 0.05 keeps four writers' refusals near 3%, and lets a writer whose peers
+ * left take the shard back within about 10 seconds.
  */
 export const INCREASE = 0.05
 
@@ -38,6 +52,33 @@ export const INCREASE = 0.05
  * writers (1 / 0.05 = 20) that can share one shard at their floor before they overload it together.
  */
 export const MIN_MULTIPLIER = 0.05
+
+// The refusal share is measured over about this long of answers (an exponentially decayed count).
+const RECENT_MILLIS = 1000
+// The rate this writer sent at, over about this long.
+const USED_MILLIS = 1000
+// A share measured over fewer answers than this does not lower the noise floor.
+const SAMPLE_RECORDS = 50
+// The noise floor follows a lower share down over about this long.
+const NOISE_MILLIS = 2000
+// Refusals above the floor by this many standard deviations (binomial) are the rate's.
+const NOISE_Z = 3
+// A share under this is taken for the rate's: no probe (a lone writer's refusals from latency jitter, or from the
+// burst of a shard new after a split, where a probe's deep cut costs seconds of climbing back); so are fewer
+// refusals than this (a refused aggregate, of 20 a second, is 5% on its own).
+const NOISE_MIN_SHARE = 0.08
+const PROBE_MIN_REFUSED = 3
+// The cut that probes for noise, and the least part of the shard it must take for the answer to mean anything.
+const PROBE_FACTOR = 0.5
+const NOISE_MIN_CUT = 0.25
+// The probe looks at requests sent this many round trips after the cut (the peers' cuts have landed by then) ...
+const PROBE_DELAY_TRIPS = 2
+// ... until this many answers, or this long (then too few to tell: the refusals are the rate's).
+const PROBE_RECORDS = 150
+const PROBE_MAX_MILLIS = 1000
+// The share after the cut is the same share when within this ratio of it, or within this many standard deviations.
+const FELL = 0.7
+const SAMPLING_Z = 2.5
 
 // A success after a long silence is not evidence for more than a second of climbing.
 const MAX_INCREASE_GAP_MILLIS = 1000
@@ -73,6 +114,8 @@ export interface Budget {
   readonly decreasedAt: number
   /** When a success last raised the multiplier, or the budget was made. */
   readonly increasedAt: number
+  /** The share of records the shard refuses whatever the rate, as far as this writer could tell (0: none seen). */
+  readonly noise: number
 }
 
 /** The per-shard budgets of one writer. */
@@ -92,6 +135,21 @@ interface MutableBudget {
   multiplier: number
   decreasedAt: number
   increasedAt: number
+  createdAt: number
+  sentRecords: number
+  sentBytes: number
+  sentAt: number
+  recentAnswered: number
+  recentRefused: number
+  recentAt: number
+  noise: number
+  // 1 while a cut probes for noise, 0 otherwise.
+  probeMultiplier: number
+  probeShare: number
+  probeAnswered: number
+  probeRefused: number
+  undoMultiplier: number
+  roundTrip: number
 }
 
 const positive = (name: string, value: number | undefined, fallback: number): number => {
@@ -124,7 +182,21 @@ const budgetAt = (limit: RateLimit, shardId: string, now: number): MutableBudget
       updatedAt: now,
       multiplier: 1,
       decreasedAt: -Infinity,
-      increasedAt: now
+      increasedAt: now,
+      createdAt: now,
+      sentRecords: 0,
+      sentBytes: 0,
+      sentAt: now,
+      recentAnswered: 0,
+      recentRefused: 0,
+      recentAt: now,
+      noise: 0,
+      probeMultiplier: 0,
+      probeShare: 0,
+      probeAnswered: 0,
+      probeRefused: 0,
+      undoMultiplier: 0,
+      roundTrip: 0
     }
     shards.set(shardId, fresh)
     return fresh
@@ -180,31 +252,149 @@ export const spend = (limit: RateLimit, shardId: string, records: number, bytes:
   const budget = budgetAt(limit, shardId, now)
   budget.records -= records
   budget.bytes -= bytes
+  const keep = Math.exp(-Math.max(0, now - budget.sentAt) / USED_MILLIS)
+  budget.sentRecords = budget.sentRecords * keep + records
+  budget.sentBytes = budget.sentBytes * keep + bytes
+  budget.sentAt = Math.max(budget.sentAt, now)
 }
 
 /**
- * The shard refused records of a request sent at `sentAt` as over its limit: lowers its rate and empties its
- * buckets, once per round (a throttle of a request sent before the last decrease changes nothing: it was sent
- * at the rate that decrease already corrected).
+ * A response's answer for the shard, for requests sent at `sentAt`: `stored` records stored, `refused` records
+ * (`refusedBytes` bytes) refused as over the shard's throughput. Refusals above the shard's noise lower the rate
+ * (once per round); refusals within it give their budget back (the shard did not count them); successes raise it.
  */
-export const throttled = (limit: RateLimit, shardId: string, sentAt: number, now: number): void => {
+export const answered = (
+  limit: RateLimit,
+  shardId: string,
+  sentAt: number,
+  now: number,
+  stored: number,
+  refused: number,
+  refusedBytes: number
+): void => {
   const budget = budgetAt(limit, shardId, now)
-  if (sentAt <= budget.decreasedAt) return
-  budget.multiplier = Math.max(MIN_MULTIPLIER, budget.multiplier * DECREASE)
+  if (now > sentAt) budget.roundTrip += (now - sentAt - budget.roundTrip) * 0.125
+  observe(budget, stored, refused, now)
+  const current = sentAt > budget.decreasedAt
+  if (budget.probeMultiplier > 0) {
+    const probeFrom = budget.decreasedAt + PROBE_DELAY_TRIPS * budget.roundTrip
+    if (sentAt >= probeFrom) {
+      budget.probeAnswered += stored + refused
+      budget.probeRefused += refused
+      if (budget.probeAnswered >= PROBE_RECORDS) settleProbe(limit, budget, now)
+      else if (sentAt >= probeFrom + PROBE_MAX_MILLIS) {
+        // Too few answers to tell: the refusals are taken for the rate's.
+        budget.probeMultiplier = 0
+        if (refused > 0 && aboveNoise(budget)) decrease(limit, budget, now)
+      }
+    }
+    if (budget.probeMultiplier > 0 || refused === 0) {
+      if (stored > 0 && refused === 0) increase(budget, now)
+      return
+    }
+  }
+  if (refused > 0) {
+    if (!current) return
+    if (aboveNoise(budget)) {
+      decrease(limit, budget, now)
+      return
+    }
+    // Within the noise: the shard did not count them, and says nothing of the rate.
+    budget.records = Math.min(limit.recordsPerSecond * budget.multiplier, budget.records + refused)
+    budget.bytes = Math.min(limit.bytesPerSecond * budget.multiplier, budget.bytes + refusedBytes)
+  }
+  if (stored > 0) increase(budget, now)
+}
+
+const observe = (budget: MutableBudget, stored: number, refused: number, now: number): void => {
+  const elapsed = Math.max(0, now - budget.recentAt)
+  const keep = Math.exp(-elapsed / RECENT_MILLIS)
+  budget.recentAnswered = budget.recentAnswered * keep + stored + refused
+  budget.recentRefused = budget.recentRefused * keep + refused
+  budget.recentAt = Math.max(budget.recentAt, now)
+  // The noise estimate follows a lower share down (the noise stopped, or was over-estimated), never up: only a
+  // decrease that did not lower the share raises it.
+  if (budget.noise > 0 && budget.recentAnswered >= SAMPLE_RECORDS) {
+    const share = budget.recentRefused / budget.recentAnswered
+    if (share < budget.noise) budget.noise -= (budget.noise - share) * Math.min(1, elapsed / NOISE_MILLIS)
+    // A floor under the least share a probe looks for was not found by one: it is what is left of a floor the share
+    // went under, and it would only excuse refusals of the rate.
+    if (budget.noise < NOISE_MIN_SHARE / 2) budget.noise = 0
+  }
+}
+
+const aboveNoise = (budget: MutableBudget): boolean => {
+  const { noise, recentAnswered, recentRefused } = budget
+  const excess = recentRefused - noise * recentAnswered
+  if (noise === 0) return excess > 0
+  return excess > NOISE_Z * Math.sqrt(recentAnswered * noise * (1 - noise)) + 1
+}
+
+const usedShare = (limit: RateLimit, budget: MutableBudget, now: number): number => {
+  const age = Math.max(1, now - budget.createdAt)
+  const keep = Math.exp(-Math.max(0, now - budget.sentAt) / USED_MILLIS)
+  const span = USED_MILLIS * (1 - Math.exp(-age / USED_MILLIS)) / 1000
+  return Math.max(
+    (budget.sentRecords * keep) / span / limit.recordsPerSecond,
+    (budget.sentBytes * keep) / span / limit.bytesPerSecond
+  )
+}
+
+const decrease = (limit: RateLimit, budget: MutableBudget, now: number): void => {
+  const total = budget.recentRefused / Math.max(1, budget.recentAnswered)
+  const share = Math.max(0, total - budget.noise)
+  let factor = Math.max(MAX_CUT, (1 - share) * DECREASE)
+  const from = Math.min(budget.multiplier, usedShare(limit, budget, now))
+  const sampled = budget.recentRefused >= PROBE_MIN_REFUSED
+  if (sampled && total >= NOISE_MIN_SHARE && from * (1 - PROBE_FACTOR) >= NOISE_MIN_CUT) {
+    // A share this large may be noise: cut deep enough that a share that follows the rate would fall, then look.
+    factor = Math.min(factor, PROBE_FACTOR)
+    budget.probeMultiplier = 1
+    budget.undoMultiplier = budget.multiplier
+    budget.probeShare = total
+    budget.probeAnswered = 0
+    budget.probeRefused = 0
+  }
+  budget.multiplier = Math.max(MIN_MULTIPLIER, Math.min(budget.multiplier, from * factor))
   budget.decreasedAt = now
   // The shard said its budget is spent: what this writer's buckets still hold would be refused too.
   budget.records = Math.min(budget.records, 0)
   budget.bytes = Math.min(budget.bytes, 0)
 }
 
-/** The shard stored `records` records of a request and refused none: raises its rate, additively, up to 1. */
-export const succeeded = (limit: RateLimit, shardId: string, records: number, now: number): void => {
-  if (records <= 0) return
-  const budget = budgetAt(limit, shardId, now)
+const settleProbe = (limit: RateLimit, budget: MutableBudget, now: number): void => {
+  const share = budget.probeRefused / budget.probeAnswered
+  budget.probeMultiplier = 0
+  // Stable: within FELL of the share before, or within sampling error of it.
+  const error = SAMPLING_Z * Math.sqrt((budget.probeShare * (1 - budget.probeShare)) / budget.probeAnswered)
+  const low = Math.min(budget.probeShare * FELL, budget.probeShare - error)
+  const high = Math.max(budget.probeShare / FELL, budget.probeShare + error)
+  if (share > 0 && share >= low && share <= high) {
+    // A lower rate did not lower the share: not the rate's refusals.
+    budget.noise = Math.max(budget.noise, Math.min(share, budget.probeShare))
+    budget.multiplier = Math.max(budget.multiplier, budget.undoMultiplier)
+    return
+  }
+  const excess = budget.probeRefused - budget.noise * budget.probeAnswered
+  if (excess > NOISE_Z * Math.sqrt(budget.probeAnswered * budget.noise * (1 - budget.noise)) + 1) {
+    decrease(limit, budget, now)
+  }
+}
+
+const increase = (budget: MutableBudget, now: number): void => {
   const since = Math.max(budget.increasedAt, budget.decreasedAt)
   const elapsed = Math.min(Math.max(0, now - since), MAX_INCREASE_GAP_MILLIS)
   budget.multiplier = Math.min(1, budget.multiplier + (INCREASE * elapsed) / 1000)
   budget.increasedAt = Math.max(budget.increasedAt, now)
+}
+
+/** The shard refused records of a request sent at `sentAt`, count unknown: one refused, none stored. */
+export const throttled = (limit: RateLimit, shardId: string, sentAt: number, now: number): void =>
+  answered(limit, shardId, sentAt, now, 0, 1, 0)
+
+/** The shard stored `records` records of a request and refused none. */
+export const succeeded = (limit: RateLimit, shardId: string, records: number, now: number): void => {
+  if (records > 0) answered(limit, shardId, now, now, records, 0, 0)
 }
 
 /** The share of the shard's rate this writer uses now (1 for a shard not seen yet), for stats. */

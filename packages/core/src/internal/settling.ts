@@ -114,7 +114,9 @@ export const handleResponse = <T>(
   const { counters, options } = state
   log(state, Failing.answered(state.streak, options.streamName ?? "", now))
   const settlement = Batch.settle(request.items ?? request.entries, results, Fault.isRetriableCode)
-  const throttledShards = new Set<string>()
+  // In entries (an aggregate is one) and their bytes, as the shard counts them and the pacing spent them.
+  const refusedByShard = new Map<string, number>()
+  const refusedBytesByShard = new Map<string, number>()
   const storedByShard = new Map<string, number>()
   const stored: Array<Held<T>> = []
   let storedBytes = 0
@@ -160,7 +162,8 @@ export const handleResponse = <T>(
     if (code === Fault.THROTTLED) {
       const shard = members[0].shard
       throttled += members.length
-      throttledShards.add(shard)
+      Stats.add(refusedByShard, shard, 1)
+      Stats.add(refusedBytesByShard, shard, item.size)
       Stats.add(throttledByShard, shard, members.length)
       // Shard-blind, the shard is not known: counted without one.
       if (shard !== BLIND) Stats.add(counters.throttledByShard, shard, members.length)
@@ -176,7 +179,7 @@ export const handleResponse = <T>(
     fail(state, members, code, detail, false)
   }
   for (const { fault, records } of faults.values()) ask(state, records, fault)
-  finish(state, request, { throttled: throttledShards, stored: storedByShard }, now)
+  finish(state, request, { refused: refusedByShard, refusedBytes: refusedBytesByShard, stored: storedByShard }, now)
   return { delivered: stored.length, throttledByShard, throttled, refused, errors: [...errors] }
 }
 
@@ -215,9 +218,11 @@ export const handleDefect = <T>(state: State<T>, request: Request<T>, reason: st
 
 /** What a response said of each shard it carried records for, for the pacing. */
 interface Feedback {
-  /** Shards that refused records for their throughput. */
-  readonly throttled: ReadonlySet<string>
-  /** Records stored, by the shard they were sent for. */
+  /** Entries refused for the shard's throughput, by the shard they were sent for. */
+  readonly refused: ReadonlyMap<string, number>
+  /** Their bytes. */
+  readonly refusedBytes: ReadonlyMap<string, number>
+  /** Entries stored, by the shard they were sent for. */
   readonly stored: ReadonlyMap<string, number>
 }
 
@@ -232,10 +237,10 @@ const finish = <T>(state: State<T>, request: Request<T>, feedback: Feedback | un
     const line = state.lines.get(shard)
     if (line !== undefined) line.inFlight--
     if (pacing === undefined || shard === BLIND || feedback === undefined) continue
-    if (feedback.throttled.has(shard)) pacing.throttled(shard, request.sentAt, now)
-    else {
-      const stored = feedback.stored.get(shard) ?? 0
-      if (stored > 0) pacing.succeeded(shard, stored, now)
+    const refused = feedback.refused.get(shard) ?? 0
+    const stored = feedback.stored.get(shard) ?? 0
+    if (refused > 0 || stored > 0) {
+      pacing.answered(shard, request.sentAt, now, stored, refused, feedback.refusedBytes.get(shard) ?? 0)
     }
   }
 }

@@ -20,10 +20,18 @@ export interface Pacing {
   readonly spend: (shard: string, records: number, bytes: number, now: number) => void
   /** The earliest moment the shard can take `records` records of `bytes` bytes. */
   readonly readyAt: (shard: string, records: number, bytes: number, now: number) => number
-  /** The shard refused records of a request sent at `sentAt`. */
-  readonly throttled: (shard: string, sentAt: number, now: number) => void
-  /** The shard stored `records` records. */
-  readonly succeeded: (shard: string, records: number, now: number) => void
+  /**
+   * A response to a request sent at `sentAt`: the shard stored `stored` of its entries and refused `refused` of
+   * them (`refusedBytes` bytes) as over its throughput.
+   */
+  readonly answered: (
+    shard: string,
+    sentAt: number,
+    now: number,
+    stored: number,
+    refused: number,
+    refusedBytes: number
+  ) => void
   /** A new shard map: budgets of shards no longer open are dropped. */
   readonly forget?: ((openShards: ReadonlyArray<string>) => void) | undefined
 }
