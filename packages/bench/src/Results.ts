@@ -47,8 +47,8 @@ export const metrics = [
   "measuredSeconds",
   /** Seconds from a split until both new shards stored at their limit; undefined: never. */
   "splitToCapacitySeconds",
-  /** Several processes: capacity used after the first one's offer ended; the most one was off an equal share of */
-  /* the records stored while all offered; the slowest one's time over the fastest one's. */
+  // Several processes: capacity used after the first one's offer ended; the most one was off an equal share of
+  // the records stored while all offered; the slowest one's time over the fastest one's.
   "afterFirstEndShare",
   "shareDeviation",
   "timeSpread",

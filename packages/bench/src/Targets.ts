@@ -33,229 +33,63 @@ export interface Checked {
   readonly note: string
 }
 
-const enqueue: WriterName = "effect-kinesis"
-const cpu = (case_: string, writer: WriterName, threshold: number, name: string): Target => ({
-  item: "18.1",
-  name,
-  case: case_,
-  writer,
-  metric: "cpuRatio",
-  comparison: "<=",
-  threshold
-})
-const shared = (id: string, processes: string, refused: number): ReadonlyArray<Target> => [
-  {
-    item: "18.2",
-    name: `${processes}: record capacity`,
-    case: id,
-    writer: enqueue,
-    metric: "capacityShare",
-    comparison: ">=",
-    threshold: 0.95
-  },
-  {
-    item: "18.2",
-    name: `${processes}: sends refused`,
-    case: id,
-    writer: enqueue,
-    metric: "refusedShare",
-    comparison: "<=",
-    threshold: refused
-  },
-  {
-    item: "18.2",
-    name: `${processes}: most off an equal share`,
-    case: id,
-    writer: enqueue,
-    metric: "shareDeviation",
-    comparison: "<=",
-    threshold: 0.25
-  }
+// One target a line: issue item, case, writer, metric, comparison, threshold, name.
+const t = (
+  item: string,
+  case_: string,
+  writer: WriterName,
+  metric: Metric,
+  comparison: "<=" | ">=",
+  threshold: number | WriterName,
+  name: string
+): Target => ({ item, name, case: case_, writer, metric, comparison, threshold })
+
+const ek: WriterName = "effect-kinesis"
+const shared = (id: string, who: string, refused: number) => [
+  t("18.2", id, ek, "capacityShare", ">=", 0.95, `${who}: record capacity`),
+  t("18.2", id, ek, "refusedShare", "<=", refused, `${who}: sends refused`),
+  t("18.2", id, ek, "shareDeviation", "<=", 0.25, `${who}: the most one is off an equal share`)
 ]
-const ahead = (other: WriterName): ReadonlyArray<Target> => [
-  {
-    item: "4",
-    name: `records/s ahead of ${other}`,
-    case: "clean-32",
-    writer: enqueue,
-    metric: "ratio",
-    comparison: ">=",
-    threshold: other
-  },
-  {
-    item: "4",
-    name: `CPU per record below ${other}'s`,
-    case: "clean-32",
-    writer: enqueue,
-    metric: "cpuMicrosPerRecord",
-    comparison: "<=",
-    threshold: other
-  }
+const ahead = (other: WriterName) => [
+  t("4", "clean-32", ek, "ratio", ">=", other, `records/s ahead of ${other}`),
+  t("4", "clean-32", ek, "cpuMicrosPerRecord", "<=", other, `CPU per record below ${other}'s`)
 ]
 
 /** Every target: issue 18's, then those of the earlier issues (4: speed and memory; 7: shards; 8: aggregation). */
 export const targets: ReadonlyArray<Target> = [
-  cpu("clean-32", enqueue, 1.25, "CPU per record, enqueue, over the hand loop's"),
-  cpu("clean-32", "effect-kinesis-sink", 1.1, "CPU per record, sink, over the hand loop's"),
-  cpu("clean-32", "effect-kinesis-all", 1.1, "CPU per record, enqueueAll, over the hand loop's"),
-  {
-    item: "18.1",
-    name: "CPU per record paced (clean, 4 shards) over unpaced (clean-32)",
-    case: "clean",
-    writer: enqueue,
-    metric: "pacedCpuRatio",
-    comparison: "<=",
-    threshold: 1.1
-  },
-  {
-    item: "18.1",
-    name: "peak RSS, enqueue, over the hand loop's",
-    case: "clean-32",
-    writer: enqueue,
-    metric: "rssRatio",
-    comparison: "<=",
-    threshold: 1.25
-  },
-  {
-    item: "18.1",
-    name: "peak RSS, sink, over the hand loop's",
-    case: "clean-32",
-    writer: "effect-kinesis-sink",
-    metric: "rssRatio",
-    comparison: "<=",
-    threshold: 1.25
-  },
-  {
-    item: "18.1",
-    name: "peak RSS, enqueueAll, over the hand loop's",
-    case: "clean-32",
-    writer: "effect-kinesis-all",
-    metric: "rssRatio",
-    comparison: "<=",
-    threshold: 1.25
-  },
+  t("18.1", "clean-32", ek, "cpuRatio", "<=", 1.25, "CPU per record, enqueue, over the hand loop's"),
+  t("18.1", "clean-32", "effect-kinesis-sink", "cpuRatio", "<=", 1.1, "CPU per record, sink, over the hand loop's"),
+  t(
+    "18.1",
+    "clean-32",
+    "effect-kinesis-all",
+    "cpuRatio",
+    "<=",
+    1.1,
+    "CPU per record, enqueueAll, over the hand loop's"
+  ),
+  t("18.1", "clean", ek, "pacedCpuRatio", "<=", 1.1, "CPU per record paced (clean, 4 shards) over unpaced (clean-32)"),
+  t("18.1", "clean-32", ek, "rssRatio", "<=", 1.25, "peak RSS, enqueue, over the hand loop's"),
+  t("18.1", "clean-32", "effect-kinesis-sink", "rssRatio", "<=", 1.25, "peak RSS, sink, over the hand loop's"),
+  t("18.1", "clean-32", "effect-kinesis-all", "rssRatio", "<=", 1.25, "peak RSS, enqueueAll, over the hand loop's"),
   ...shared("two-writers", "two writers", 0.03),
   ...shared("four-writers", "four writers", 0.05),
-  {
-    item: "18.3",
-    name: "aggregation: byte capacity, 100-byte records",
-    case: "aggregated",
-    writer: "effect-kinesis-aggregated",
-    metric: "capacityShare",
-    comparison: ">=",
-    threshold: 0.9
-  },
-  {
-    item: "18.3",
-    name: "aggregation: sends refused",
-    case: "aggregated",
-    writer: "effect-kinesis-aggregated",
-    metric: "refusedShare",
-    comparison: "<=",
-    threshold: 0.01
-  },
-  {
-    item: "18.4",
-    name: "random refusals: time over shard-blind's",
-    case: "random-refusals",
-    writer: enqueue,
-    metric: "blindTimeRatio",
-    comparison: "<=",
-    threshold: 1.5
-  },
-  {
-    item: "4",
-    name: "records/s over the hand loop's",
-    case: "clean-32",
-    writer: enqueue,
-    metric: "ratio",
-    comparison: ">=",
-    threshold: 0.95
-  },
+  t("18.3", "aggregated", "effect-kinesis-aggregated", "capacityShare", ">=", 0.9, "aggregation: byte capacity"),
+  t("18.3", "aggregated", "effect-kinesis-aggregated", "refusedShare", "<=", 0.01, "aggregation: sends refused"),
+  t("18.4", "random-refusals", ek, "blindTimeRatio", "<=", 1.5, "random refusals: time over shard-blind's"),
+  t("4", "clean-32", ek, "ratio", ">=", 0.95, "records/s over the hand loop's"),
   ...ahead("shutterstock"),
   ...ahead("aws-kinesis-writable"),
   ...ahead("naive-port"),
-  {
-    item: "4",
-    name: "pure core records/s, one core",
-    case: "core",
-    writer: enqueue,
-    metric: "recordsPerSecond",
-    comparison: ">=",
-    threshold: 2_000_000
-  },
-  {
-    item: "4",
-    name: "overload: peak heap at 10x the load over 1x",
-    case: "overload-10x",
-    writer: enqueue,
-    metric: "heapGrowth",
-    comparison: "<=",
-    threshold: 2
-  },
-  {
-    item: "4",
-    name: "overload: peak RSS at 10x the load over 1x",
-    case: "overload-10x",
-    writer: enqueue,
-    metric: "rssGrowth",
-    comparison: "<=",
-    threshold: 2
-  },
-  {
-    item: "7",
-    name: "4 shards at 1.25x: record capacity",
-    case: "aws-4x1.25",
-    writer: enqueue,
-    metric: "capacityShare",
-    comparison: ">=",
-    threshold: 0.97
-  },
-  {
-    item: "7",
-    name: "4 shards at 1.25x: sends refused",
-    case: "aws-4x1.25",
-    writer: enqueue,
-    metric: "refusedShare",
-    comparison: "<=",
-    threshold: 0.01
-  },
-  {
-    item: "7",
-    name: "hot key: the hot shard's record capacity",
-    case: "hot-key",
-    writer: enqueue,
-    metric: "capacityShare",
-    comparison: ">=",
-    threshold: 0.95
-  },
-  {
-    item: "7",
-    name: "hot key: sends refused",
-    case: "hot-key",
-    writer: enqueue,
-    metric: "refusedShare",
-    comparison: "<=",
-    threshold: 0.02
-  },
-  {
-    item: "7",
-    name: "split: seconds until both new shards are at 90% of their limit",
-    case: "split",
-    writer: enqueue,
-    metric: "splitToCapacitySeconds",
-    comparison: "<=",
-    threshold: 3
-  },
-  {
-    item: "7",
-    name: "shard-aware CPU per record over shard-blind's (clean, 4 shards)",
-    case: "clean",
-    writer: enqueue,
-    metric: "blindCpuRatio",
-    comparison: "<=",
-    threshold: 1.1
-  }
+  t("4", "core", ek, "recordsPerSecond", ">=", 2_000_000, "pure core records/s, one core"),
+  t("4", "overload-10x", ek, "heapGrowth", "<=", 2, "overload: peak heap at 10x the load over 1x"),
+  t("4", "overload-10x", ek, "rssGrowth", "<=", 2, "overload: peak RSS at 10x the load over 1x"),
+  t("7", "aws-4x1.25", ek, "capacityShare", ">=", 0.97, "4 shards at 1.25x: record capacity"),
+  t("7", "aws-4x1.25", ek, "refusedShare", "<=", 0.01, "4 shards at 1.25x: sends refused"),
+  t("7", "hot-key", ek, "capacityShare", ">=", 0.95, "hot key: the hot shard's record capacity"),
+  t("7", "hot-key", ek, "refusedShare", "<=", 0.02, "hot key: sends refused"),
+  t("7", "split", ek, "splitToCapacitySeconds", "<=", 3, "split: seconds until both new shards are at capacity"),
+  t("7", "clean", ek, "blindCpuRatio", "<=", 1.1, "shard-aware CPU per record over shard-blind's (4 shards)")
 ]
 
 const find = (summaries: ReadonlyArray<Summary>, id: string, writer: WriterName) =>

@@ -1,6 +1,7 @@
 /**
- * `npm run bench`: every scenario, every writer, rounds in a rotating order; then the table, `results.json`,
- * `chart.svg` and `README.md` in `docs/bench`. `--full` for the figures to publish.
+ * `npm run bench`: every case of the plan, its writers in a rotating order, round after round; then the tables,
+ * `results.json`, `chart.svg` and `README.md` in `docs/bench`, and the time it took. `--full` for the figures to
+ * publish.
  */
 import * as fs from "node:fs"
 import * as os from "node:os"
@@ -22,7 +23,8 @@ import * as Utilization from "./Utilization.js"
 
 const usage = `usage: npm run bench -- [--full] [--only SCENARIO,...] [--writers a,b] [--rounds N] [--out DIR]
                           [--merge] [--profile DIR]
---writers: these writers in every case (default: each case's own; the shard and aggregation scenarios run three)
+--full: the figures to publish (more records, rounds and writers; the cases with no target)
+--writers: these writers in every case (default: each case's own)
 --merge: keep the cases of DIR/results.json this run does not measure (with --only)
 scenarios: ${Scenarios.scenarios.join(", ")}; groups: ${
   Object.entries(Scenarios.groups).map(([name, ids]) => `${name} (${ids.join(", ")})`).join(", ")
