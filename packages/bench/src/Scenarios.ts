@@ -169,7 +169,7 @@ export const plan = (mode: "quick" | "full"): Plan => {
   // 1.25x the user records whose bytes fill 4 shards' byte limit: 49,000 a second, 12x the record limit.
   const aggregatedRate = Math.round(OVER_CAPACITY * 4 * SHARD_BYTES_PER_SECOND / (100 + 7) / 1000) * 1000
   const aggregatedSeconds = full ? 10 : 5
-  const cleanRecords = full ? 100_000 : 10_000
+  const cleanRecords = full ? 100_000 : 50_000
   const limitShards = full ? 4 : 2
   const overload = full ? 20_000 : 10_000
   const cases: Array<Case> = [
