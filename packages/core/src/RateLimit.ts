@@ -143,8 +143,8 @@ interface MutableBudget {
   recentRefused: number
   recentAt: number
   noise: number
-  // 1 while a cut probes for noise, 0 otherwise.
-  probeMultiplier: number
+  // While a cut probes for noise.
+  probing: boolean
   probeShare: number
   probeAnswered: number
   probeRefused: number
@@ -191,7 +191,7 @@ const budgetAt = (limit: RateLimit, shardId: string, now: number): MutableBudget
       recentRefused: 0,
       recentAt: now,
       noise: 0,
-      probeMultiplier: 0,
+      probing: false,
       probeShare: 0,
       probeAnswered: 0,
       probeRefused: 0,
@@ -276,7 +276,7 @@ export const answered = (
   if (now > sentAt) budget.roundTrip += (now - sentAt - budget.roundTrip) * 0.125
   observe(budget, stored, refused, now)
   const current = sentAt > budget.decreasedAt
-  if (budget.probeMultiplier > 0) {
+  if (budget.probing) {
     const probeFrom = budget.decreasedAt + PROBE_DELAY_TRIPS * budget.roundTrip
     if (sentAt >= probeFrom) {
       budget.probeAnswered += stored + refused
@@ -284,11 +284,11 @@ export const answered = (
       if (budget.probeAnswered >= PROBE_RECORDS) settleProbe(limit, budget, now)
       else if (sentAt >= probeFrom + PROBE_MAX_MILLIS) {
         // Too few answers to tell: the refusals are taken for the rate's.
-        budget.probeMultiplier = 0
+        budget.probing = false
         if (refused > 0 && aboveNoise(budget)) decrease(limit, budget, now)
       }
     }
-    if (budget.probeMultiplier > 0 || refused === 0) {
+    if (budget.probing || refused === 0) {
       if (stored > 0 && refused === 0) increase(budget, now)
       return
     }
@@ -323,11 +323,14 @@ const observe = (budget: MutableBudget, stored: number, refused: number, now: nu
   }
 }
 
+// More refused of `answered` than a floor of `noise` explains, beyond sampling error.
+const exceeds = (refused: number, answered: number, noise: number): boolean =>
+  refused - noise * answered > NOISE_Z * Math.sqrt(answered * noise * (1 - noise)) + 1
+
 const aboveNoise = (budget: MutableBudget): boolean => {
   const { noise, recentAnswered, recentRefused } = budget
-  const excess = recentRefused - noise * recentAnswered
-  if (noise === 0) return excess > 0
-  return excess > NOISE_Z * Math.sqrt(recentAnswered * noise * (1 - noise)) + 1
+  if (noise === 0) return recentRefused > 0
+  return exceeds(recentRefused, recentAnswered, noise)
 }
 
 const usedShare = (limit: RateLimit, budget: MutableBudget, now: number): number => {
@@ -349,7 +352,7 @@ const decrease = (limit: RateLimit, budget: MutableBudget, now: number): void =>
   if (sampled && total >= NOISE_MIN_SHARE && from * (1 - PROBE_FACTOR) >= NOISE_MIN_CUT) {
     // A share this large may be noise: cut deep enough that a share that follows the rate would fall, then look.
     factor = Math.min(factor, PROBE_FACTOR)
-    budget.probeMultiplier = 1
+    budget.probing = true
     budget.undoMultiplier = budget.multiplier
     budget.probeShare = total
     budget.probeAnswered = 0
@@ -364,7 +367,7 @@ const decrease = (limit: RateLimit, budget: MutableBudget, now: number): void =>
 
 const settleProbe = (limit: RateLimit, budget: MutableBudget, now: number): void => {
   const share = budget.probeRefused / budget.probeAnswered
-  budget.probeMultiplier = 0
+  budget.probing = false
   // Stable: within FELL of the share before, or within sampling error of it.
   const error = SAMPLING_Z * Math.sqrt((budget.probeShare * (1 - budget.probeShare)) / budget.probeAnswered)
   const low = Math.min(budget.probeShare * FELL, budget.probeShare - error)
@@ -375,10 +378,7 @@ const settleProbe = (limit: RateLimit, budget: MutableBudget, now: number): void
     budget.multiplier = Math.max(budget.multiplier, budget.undoMultiplier)
     return
   }
-  const excess = budget.probeRefused - budget.noise * budget.probeAnswered
-  if (excess > NOISE_Z * Math.sqrt(budget.probeAnswered * budget.noise * (1 - budget.noise)) + 1) {
-    decrease(limit, budget, now)
-  }
+  if (exceeds(budget.probeRefused, budget.probeAnswered, budget.noise)) decrease(limit, budget, now)
 }
 
 const increase = (budget: MutableBudget, now: number): void => {
