@@ -5,7 +5,7 @@ import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Fiber from "effect/Fiber"
 import * as Schedule from "effect/Schedule"
-import { message, mib, printFigures, sampleMemory, tally } from "../support/Chaos.js"
+import { message, mib, printFigures, retainedMemory, sampleMemory, tally } from "../support/Chaos.js"
 import { readAll, spawnLocal } from "../support/Remote.js"
 
 const SECONDS = 30
@@ -32,8 +32,7 @@ describe("30 seconds at 10 times a shard's capacity", () => {
         for (const id of warmUp) yield* writer.enqueue(message(id, RECORD_BYTES))
         yield* writer.flush
         yield* Effect.sleep("2 seconds")
-        globalThis.gc?.()
-        const atStart = process.memoryUsage()
+        const atStart = yield* retainedMemory
         const baseline = atStart.rss
         const memory = yield* sampleMemory("20 millis")
 
@@ -56,8 +55,7 @@ describe("30 seconds at 10 times a shard's capacity", () => {
         offered = Math.round((loadSeconds * 1000 / TICK_MILLIS) * PER_TICK)
         const peakDuringLoad = memory.state.peak
         // What the writer still holds at the end of the load, once garbage is collected: the buffer, and little else.
-        globalThis.gc?.()
-        const retainedAtEnd = process.memoryUsage()
+        const retainedAtEnd = yield* retainedMemory
         const heldAtEnd = yield* writer.stats
         const flushed = yield* Effect.either(writer.flush)
         yield* memory.stop
