@@ -150,6 +150,12 @@ interface MutableBudget {
   probeRefused: number
   undoMultiplier: number
   roundTrip: number
+  // The lead of the shard's clock (see payLead): the send that aligned the buckets, its round trip, the fastest
+  // since, what was paid.
+  alignedAt: number | undefined
+  alignedTrip: number
+  fastestTrip: number
+  paidLead: number
 }
 
 const positive = (name: string, value: number | undefined, fallback: number): number => {
@@ -196,7 +202,11 @@ const budgetAt = (limit: RateLimit, shardId: string, now: number): MutableBudget
       probeAnswered: 0,
       probeRefused: 0,
       undoMultiplier: 0,
-      roundTrip: 0
+      roundTrip: 0,
+      alignedAt: undefined,
+      alignedTrip: 0,
+      fastestTrip: Infinity,
+      paidLead: 0
     }
     shards.set(shardId, fresh)
     return fresh
@@ -250,6 +260,8 @@ export const readyAt = (limit: RateLimit, shardId: string, records: number, byte
 /** Takes what a request sent to the shard now carries from its budget (which may go below 0: see `readyAt`). */
 export const spend = (limit: RateLimit, shardId: string, records: number, bytes: number, now: number): void => {
   const budget = budgetAt(limit, shardId, now)
+  // The first send aligns the buckets with the shard's (see payLead).
+  if (budget.alignedAt === undefined) budget.alignedAt = now
   budget.records -= records
   budget.bytes -= bytes
   const keep = Math.exp(-Math.max(0, now - budget.sentAt) / USED_MILLIS)
@@ -273,7 +285,10 @@ export const answered = (
   refusedBytes: number
 ): void => {
   const budget = budgetAt(limit, shardId, now)
-  if (now > sentAt) budget.roundTrip += (now - sentAt - budget.roundTrip) * 0.125
+  if (now > sentAt) {
+    budget.roundTrip += (now - sentAt - budget.roundTrip) * 0.125
+    payLead(limit, budget, sentAt, now - sentAt)
+  }
   observe(budget, stored, refused, now)
   const current = sentAt > budget.decreasedAt
   if (budget.probing) {
@@ -304,6 +319,27 @@ export const answered = (
     budget.bytes = Math.min(limit.bytesPerSecond * budget.multiplier, budget.bytes + refusedBytes)
   }
   if (stored > 0) increase(budget, now)
+}
+
+/**
+ * The shard's buckets count a request when it gets there, this writer's when it leaves. Both full at first, they are
+ * aligned by the first request sent: the shard runs behind this writer's clock by that request's way there. A later request that gets there faster (the first one's way held a new connection, a
+ * cold start, a large batch) reaches a shard whose bucket is that much emptier than this writer's: pay the difference,
+ * so that the writer does not overdraw the shard when it has spent its burst (a refusal, a cut, seconds of climbing
+ * back). Round trips stand for the ways there; what is paid is at most the first round trip less the fastest. A cut
+ * empties this writer's buckets later than the shard's emptied: from then on they are aligned on the safe side.
+ */
+const payLead = (limit: RateLimit, budget: MutableBudget, sentAt: number, trip: number): void => {
+  if (budget.alignedAt === undefined || sentAt < budget.alignedAt) return
+  if (sentAt === budget.alignedAt) budget.alignedTrip = Math.max(budget.alignedTrip, trip)
+  budget.fastestTrip = Math.min(budget.fastestTrip, trip)
+  const lead = budget.alignedTrip - budget.fastestTrip
+  if (lead > budget.paidLead) {
+    const owed = (lead - budget.paidLead) / 1000
+    budget.records -= limit.recordsPerSecond * budget.multiplier * owed
+    budget.bytes -= limit.bytesPerSecond * budget.multiplier * owed
+    budget.paidLead = lead
+  }
 }
 
 const observe = (budget: MutableBudget, stored: number, refused: number, now: number): void => {
@@ -360,9 +396,11 @@ const decrease = (limit: RateLimit, budget: MutableBudget, now: number): void =>
   }
   budget.multiplier = Math.max(MIN_MULTIPLIER, Math.min(budget.multiplier, from * factor))
   budget.decreasedAt = now
-  // The shard said its budget is spent: what this writer's buckets still hold would be refused too.
+  // The shard said its budget is spent: what this writer's buckets still hold would be refused too. Both are empty
+  // now, aligned anew: the ways there are measured again from the next answer.
   budget.records = Math.min(budget.records, 0)
   budget.bytes = Math.min(budget.bytes, 0)
+  budget.alignedAt = Infinity
 }
 
 const settleProbe = (limit: RateLimit, budget: MutableBudget, now: number): void => {

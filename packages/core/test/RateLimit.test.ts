@@ -358,6 +358,8 @@ interface Scenario {
   readonly sendCap?: number | undefined
   /** A writer without pacing, sending whatever it has. */
   readonly blind?: boolean | undefined
+  /** Milliseconds more each writer's first request takes to get there (a new connection, a cold start). */
+  readonly coldStart?: number | undefined
 }
 
 interface Outcome {
@@ -409,7 +411,8 @@ const simulate = (scenario: Scenario): Outcome => {
     stored: 0,
     storedAll: 0,
     cap: 0,
-    capAt: 0
+    capAt: 0,
+    requests: 0
   }))
   const events: Array<Event> = []
   const schedule = (event: Event) => {
@@ -457,7 +460,8 @@ const simulate = (scenario: Scenario): Outcome => {
         for (let first = 0; first < count; first += perRequest) {
           const records = Math.min(perRequest, count - first)
           const request = { writer: event.writer, sentAt: now, records, stored: 0, throttled: 0, failed: false }
-          schedule({ at: now + between(fastest, slowest), kind: "arrive", request })
+          const cold = w.requests++ === 0 ? scenario.coldStart ?? 0 : 0
+          schedule({ at: now + cold + between(fastest, slowest), kind: "arrive", request })
         }
       }
       schedule({ at: now + between(20, 100), kind: "send", writer: event.writer })
@@ -606,6 +610,23 @@ describe("RateLimit simulation: writers sharing a shard with AWS's limits conver
       const shared = simulate({ ...scenario(2, c.seed), ...aggregates })
       expect(shared.utilization).toBeGreaterThanOrEqual(0.95)
       expect(shared.refused).toBeLessThanOrEqual(0.05)
+    }
+  )
+
+  it.each(cases)(
+    "a writer whose first request took 300 ms longer does not overdraw the shard as its burst ends (%o)",
+    (c) => {
+      // Its buckets started 300 ms before the shard's: without the lead paid back, the shard refuses it when the
+      // burst is spent, and the cut costs seconds of climbing back.
+      const outcome = simulate({
+        ...scenario(1, c.seed),
+        seconds: 10,
+        warmupSeconds: 0,
+        coldStart: 300,
+        latency: c.latency
+      })
+      expect(outcome.refused).toBe(0)
+      expect(outcome.utilization).toBeGreaterThanOrEqual(slow(c) ? 0.95 : 0.97)
     }
   )
 
