@@ -150,12 +150,10 @@ interface MutableBudget {
   probeRefused: number
   undoMultiplier: number
   roundTrip: number
-  // The lead of the shard's clock (see payLead): the send that aligned the buckets, its round trip, the fastest
-  // since, what was paid.
+  // The lead of the shard's clock (see payLead): the send that aligned the buckets, its round trip, the fastest since.
   alignedAt: number | undefined
   alignedTrip: number
   fastestTrip: number
-  paidLead: number
 }
 
 const positive = (name: string, value: number | undefined, fallback: number): number => {
@@ -205,8 +203,7 @@ const budgetAt = (limit: RateLimit, shardId: string, now: number): MutableBudget
       roundTrip: 0,
       alignedAt: undefined,
       alignedTrip: 0,
-      fastestTrip: Infinity,
-      paidLead: 0
+      fastestTrip: Infinity
     }
     shards.set(shardId, fresh)
     return fresh
@@ -323,22 +320,23 @@ export const answered = (
 
 /**
  * The shard's buckets count a request when it gets there, this writer's when it leaves. Both full at first, they are
- * aligned by the first request sent: the shard runs behind this writer's clock by that request's way there. A later request that gets there faster (the first one's way held a new connection, a
- * cold start, a large batch) reaches a shard whose bucket is that much emptier than this writer's: pay the difference,
- * so that the writer does not overdraw the shard when it has spent its burst (a refusal, a cut, seconds of climbing
- * back). Round trips stand for the ways there; what is paid is at most the first round trip less the fastest. A cut
- * empties this writer's buckets later than the shard's emptied: from then on they are aligned on the safe side.
+ * aligned by the first request sent: the shard runs behind this writer's clock by that request's way there. A later
+ * request that gets there faster (the first one's way held a new connection, a cold start, a large batch) reaches a
+ * shard whose bucket is that much emptier than this writer's: pay the difference, so that the writer does not
+ * overdraw the shard when it has spent its burst (a refusal, a cut, seconds of climbing back). Round trips stand for
+ * the ways there; the lead only grows (the aligned trip is the largest seen for that send, the fastest only falls),
+ * so what is paid is its growth, at most the first round trip less the fastest. A cut empties this writer's buckets
+ * later than the shard's emptied: from then on they are aligned on the safe side, and no lead is paid.
  */
 const payLead = (limit: RateLimit, budget: MutableBudget, sentAt: number, trip: number): void => {
   if (budget.alignedAt === undefined || sentAt < budget.alignedAt) return
+  const paid = Math.max(0, budget.alignedTrip - budget.fastestTrip)
   if (sentAt === budget.alignedAt) budget.alignedTrip = Math.max(budget.alignedTrip, trip)
   budget.fastestTrip = Math.min(budget.fastestTrip, trip)
-  const lead = budget.alignedTrip - budget.fastestTrip
-  if (lead > budget.paidLead) {
-    const owed = (lead - budget.paidLead) / 1000
+  const owed = (budget.alignedTrip - budget.fastestTrip - paid) / 1000
+  if (owed > 0) {
     budget.records -= limit.recordsPerSecond * budget.multiplier * owed
     budget.bytes -= limit.bytesPerSecond * budget.multiplier * owed
-    budget.paidLead = lead
   }
 }
 
@@ -396,8 +394,8 @@ const decrease = (limit: RateLimit, budget: MutableBudget, now: number): void =>
   }
   budget.multiplier = Math.max(MIN_MULTIPLIER, Math.min(budget.multiplier, from * factor))
   budget.decreasedAt = now
-  // The shard said its budget is spent: what this writer's buckets still hold would be refused too. Both are empty
-  // now, aligned anew: the ways there are measured again from the next answer.
+  // The shard said its budget is spent: what this writer's buckets still hold would be refused too. Emptied after
+  // the shard's, they are aligned on the safe side: no lead is paid from now on (see payLead).
   budget.records = Math.min(budget.records, 0)
   budget.bytes = Math.min(budget.bytes, 0)
   budget.alignedAt = Infinity

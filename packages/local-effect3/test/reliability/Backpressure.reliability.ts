@@ -5,7 +5,7 @@ import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Fiber from "effect/Fiber"
 import * as Schedule from "effect/Schedule"
-import { message, mib, printFigures, retainedMemory, sampleMemory, tally } from "../support/Chaos.js"
+import { message, mib, printFigures, retained, retainedMemory, sampleMemory, tally } from "../support/Chaos.js"
 import { readAll, spawnLocal } from "../support/Remote.js"
 
 const SECONDS = 30
@@ -69,7 +69,6 @@ describe("30 seconds at 10 times a shard's capacity", () => {
         const bufferBound = Math.min(defaults.maxBufferedRecords * recordSize, defaults.maxBufferedBytes)
         // What the writer retains, once garbage is collected: the buffer (each record's bytes and its bookkeeping),
         // and a constant for requests in flight and the runtime: 2 x the buffer bound + 16 MiB.
-        const retained = (usage: NodeJS.MemoryUsage) => usage.heapUsed + usage.arrayBuffers
         const retainedBound = retained(atStart) + 2 * bufferBound + 16 * 1024 * 1024
         // Resident memory also holds the garbage V8 lets pile up between collections (each request in flight is
         // its batch several times over: JSON, base64, the socket's copy), so its constant is larger: 160 MiB.
